@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// Leopard — design-space exploration for learned attention pruning and the bit-serial accelerator that exploits it.
+//
+// This manifest draws the architecture of DESIGN.md §4. Arrows are "may import":
+//
+//   leopard (thin main) → Commands → Sweep → { Training, AcceleratorModel, Storage }, Reporting
+//   Training → Models → Layers → Tensors → COpenBLAS          (the ML side)
+//   Training → Workloads ← AcceleratorModel                   (ML and hardware meet only in Workloads)
+//   Storage → CSQLite, CZstd                                  (each C library owned by exactly one module)
+//   Basics: seeded RNG, canonical JSON, stable keys, errors, logging (imported by all)
+//
+// The ML side never imports the hardware side and vice versa; only Commands prints and decides exit codes.
+import PackageDescription
+
+let package = Package(
+    name: "Leopard",
+    products: [
+        .executable(name: "leopard", targets: ["leopard"]),
+    ],
+    targets: [
+        // MARK: C libraries (system-library targets; each owned by one Swift module)
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: Foundation layer
+        .target(name: "Basics"),
+        .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"]),
+
+        // MARK: Command layer
+        .target(name: "Commands", dependencies: ["Basics", "Storage"]),
+        .executableTarget(name: "leopard", dependencies: ["Commands"]),
+
+        // MARK: Tests (one target per library target)
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Basics"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,3 @@
+// Commands — the command layer. The only module that prints and decides exit codes.
+import Basics
+import Storage

@@ -1,0 +1,1 @@
+// Storage — owns SQLite (CSQLite) and zstd (CZstd). No other module imports those C libraries.
