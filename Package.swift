@@ -27,6 +27,12 @@ let package = Package(
         .target(name: "Basics"),
         .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"]),
 
+        // MARK: ML side (training engine): Tensors owns OpenBLAS; Layers → Tensors; Models → Layers; Training → Models
+        .target(name: "Tensors", dependencies: ["Basics", "COpenBLAS"]),
+        .target(name: "Layers", dependencies: ["Basics", "Tensors"]),
+        .target(name: "Models", dependencies: ["Basics", "Tensors", "Layers"]),
+        .target(name: "Training", dependencies: ["Basics", "Tensors", "Layers", "Models"]),
+
         // MARK: Command layer
         .target(name: "Commands", dependencies: ["Basics", "Storage"]),
         .executableTarget(name: "leopard", dependencies: ["Commands"]),
@@ -34,6 +40,10 @@ let package = Package(
         // MARK: Tests (one target per library target)
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Basics"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Basics"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors", "Basics"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Basics"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Basics"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
     ],
     swiftLanguageModes: [.v5]
