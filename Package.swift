@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Basics", "Tensors", "Layers", "Models"]),
 
         // MARK: Command layer
-        .target(name: "Commands", dependencies: ["Basics", "Storage"]),
+        .target(name: "Commands", dependencies: ["Basics", "Storage", "Training"]),
         .executableTarget(name: "leopard", dependencies: ["Commands"]),
 
         // MARK: Tests (one target per library target)

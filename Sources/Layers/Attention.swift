@@ -46,7 +46,7 @@ public enum Attention {
 
         func softmaxAndValues(bh: Int) {
             let b = bh / s.heads, h = bh % s.heads
-            let x = UnsafePointer(transformed ?? scores) + bh * block
+            let x = UnsafePointer(transform == nil ? scores : transformed!) + bh * block
             let p = probs + bh * block
             for i in 0..<t {
                 Softmax.forwardRow(out: p + i * t, inp: x + i * t, columns: t, validColumns: mask.validKeys(batch: b, query: i, keys: t))
