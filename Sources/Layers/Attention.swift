@@ -95,3 +95,70 @@ public enum Attention {
         }
     }
 }
+
+extension Attention {
+    /// Attention for query 0 of every sequence only (the CLS row), for a last layer whose other rows nothing reads.
+    /// Same math as `forward` restricted to i = 0: out[b, :] (compact [B, C]), probs/scores rows [B, H, T]
+    /// (row 0 of each block, stored compactly). Keys and values of all positions are used.
+    public static func forwardFirstQuery(
+        out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
+        qkv: UnsafePointer<Float>, shape s: AttentionShape, mask: AttentionMask
+    ) {
+        let t = s.time, c = s.channels, hs = s.headSize, ld = 3 * c
+        let scale = 1 / Float(hs).squareRoot()
+        Compute.forEach(chunks: s.batch) { b in
+            let n = mask.validKeys(batch: b, query: 0, keys: t)
+            for h in 0..<s.heads {
+                let q = qkv + b * t * ld + h * hs
+                let x = scores + (b * s.heads + h) * t, p = probs + (b * s.heads + h) * t
+                for j in 0..<n {
+                    let k = q + j * ld + c
+                    var dot: Float = 0
+                    for e in 0..<hs { dot += q[e] * k[e] }
+                    x[j] = dot * scale
+                }
+                Softmax.forwardRow(out: p, inp: x, columns: t, validColumns: n)
+                let o = out + b * c + h * hs
+                o.update(repeating: 0, count: hs)
+                for j in 0..<n {
+                    let v = q + j * ld + 2 * c, pj = p[j]
+                    for e in 0..<hs { o[e] += pj * v[e] }
+                }
+            }
+        }
+    }
+
+    /// Backward of `forwardFirstQuery`: accumulates dq of row 0 and dk, dv of all rows into `dqkv` [B·T, 3C].
+    public static func backwardFirstQuery(
+        dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+        qkv: UnsafePointer<Float>, shape s: AttentionShape, mask: AttentionMask
+    ) {
+        let t = s.time, c = s.channels, hs = s.headSize, ld = 3 * c
+        let scale = 1 / Float(hs).squareRoot()
+        Compute.forEach(chunks: s.batch) { b in
+            let n = mask.validKeys(batch: b, query: 0, keys: t)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(n, 1)) { dscore in
+            for h in 0..<s.heads {
+                let q = qkv + b * t * ld + h * hs, dq = dqkv + b * t * ld + h * hs
+                let p = probs + (b * s.heads + h) * t
+                let g = dout + b * c + h * hs
+                // dp_j = g·v_j;  dv_j += p_j·g
+                for j in 0..<n {
+                    let v = q + j * ld + 2 * c, dv = dq + j * ld + 2 * c, pj = p[j]
+                    var dot: Float = 0
+                    for e in 0..<hs { dot += g[e] * v[e]; dv[e] += pj * g[e] }
+                    dscore[j] = dot
+                }
+                var sum: Float = 0
+                for j in 0..<n { sum += p[j] * dscore[j] }
+                // dx_j = p_j(dp_j − Σ p·dp);  dq₀ += scale·Σ dx_j k_j;  dk_j += scale·dx_j q₀
+                for j in 0..<n {
+                    let dx = p[j] * (dscore[j] - sum) * scale
+                    let k = q + j * ld + c, dk = dq + j * ld + c
+                    for e in 0..<hs { dq[e] += dx * k[e]; dk[e] += dx * q[e] }
+                }
+            }
+            }
+        }
+    }
+}

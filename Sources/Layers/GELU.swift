@@ -12,7 +12,7 @@ public enum GELU {
         Compute.forRanges(count: count, minimumPerChunk: 16384) { range in
             for i in range {
                 let x = inp[i]
-                out[i] = 0.5 * x * (1 + tanhf(k * (x + 0.044715 * x * x * x)))
+                out[i] = 0.5 * x * (1 + FastMath.tanh(k * (x + 0.044715 * x * x * x)))
             }
         }
     }
@@ -21,7 +21,7 @@ public enum GELU {
         Compute.forRanges(count: count, minimumPerChunk: 16384) { range in
             for i in range {
                 let x = inp[i]
-                let t = tanhf(k * (x + 0.044715 * x * x * x))
+                let t = FastMath.tanh(k * (x + 0.044715 * x * x * x))
                 let local = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
                 dinp[i] += local * dout[i]
             }

@@ -1,5 +1,6 @@
 // Softmax over the first `validColumns` entries of each row (the rest are masked and get probability 0):
 // p_j = exp(x_j − max) / Σ_k exp(x_k − max).  Backward: dx_j += p_j·(dp_j − Σ_k p_k·dp_k).
+import Tensors
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +12,7 @@ public enum Softmax {
         var m = -Float.infinity
         for j in 0..<n { m = max(m, inp[j]) }
         var sum: Float = 0
-        for j in 0..<n { let e = expf(inp[j] - m); out[j] = e; sum += e }
+        for j in 0..<n { let e = FastMath.exp(inp[j] - m); out[j] = e; sum += e }
         let inv = 1 / sum
         for j in 0..<n { out[j] *= inv }
         if n < columns { (out + n).update(repeating: 0, count: columns - n) }

@@ -73,11 +73,17 @@ public struct BertConfig: Sendable, Equatable {
     }
 
     /// Training FLOPs of one step (forward + backward ≈ 3× forward, counting the matrix products only) for a
-    /// batch of `batch` sequences of `time` tokens.
-    public func trainingFlops(batch: Int, time: Int) -> Double {
-        let n = Double(batch * time), c = Double(channels), f = Double(ffHidden)
-        let perLayer = 2 * n * c * (3 * c) + 2 * n * c * c + 2 * 2 * n * c * f + 2 * 2 * Double(batch) * Double(time * time) * c
-        let head = 2 * Double(batch) * c * Double(classes)
-        return 3 * (Double(layers) * perLayer + head)
+    /// batch of `batch` sequences of `time` tokens. `compactLastLayer` counts what the engine executes when the
+    /// last layer carries only the CLS rows past its attention (see `BertClassifier.computeFullLastLayer`);
+    /// false gives the nominal full-model count (what PyTorch executes).
+    public func trainingFlops(batch: Int, time: Int, compactLastLayer: Bool = false) -> Double {
+        let n = Double(batch * time), c = Double(channels), f = Double(ffHidden), b = Double(batch), t = Double(time)
+        func layer(rows: Double, attention: Double) -> Double {
+            2 * n * c * (3 * c) + attention + 2 * rows * c * c + 2 * 2 * rows * c * f
+        }
+        let full = layer(rows: n, attention: 2 * 2 * b * t * t * c)
+        let last = compactLastLayer ? layer(rows: b, attention: 2 * 2 * b * t * c) : full
+        let head = 2 * b * c * Double(classes)
+        return 3 * (Double(max(layers - 1, 0)) * full + (layers > 0 ? last : 0) + head)
     }
 }

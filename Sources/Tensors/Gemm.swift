@@ -5,14 +5,14 @@ import COpenBLAS
 
 public enum Transpose: Sendable, CaseIterable, CustomStringConvertible {
     case none, transposed
-    var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
+    @usableFromInline var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
     public var description: String { self == .none ? "N" : "T" }
 }
 
 public enum Gemm {
     /// C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C. `lda`, `ldb`, `ldc` are the row strides of the stored
     /// (untransposed) matrices: A is stored m×k (or k×m when transposed), B is stored k×n (or n×k).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func sgemm(
         _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -46,7 +46,7 @@ public enum Gemm {
         }
     }
 
-    @inline(__always)
+    @usableFromInline @inline(__always)
     static func checkShapes(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int) {
         precondition(m >= 0 && n >= 0 && k >= 0, "negative gemm dimension")
         precondition(lda >= max(1, transA == .none ? k : m), "lda \(lda) too small")

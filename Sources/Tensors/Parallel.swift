@@ -16,7 +16,7 @@ public enum Compute {
 
     /// Runs `body(chunk)` for chunk in 0..<chunks, on up to `threads` workers; inline when threads == 1.
     /// Bodies must write disjoint memory.
-    @inline(__always)
+    @inlinable
     public static func forEach(chunks: Int, _ body: (Int) -> Void) {
         if threads <= 1 || chunks <= 1 {
             for c in 0..<chunks { body(c) }
@@ -26,7 +26,7 @@ public enum Compute {
     }
 
     /// Splits 0..<count into at most `threads` contiguous ranges and runs them in parallel.
-    @inline(__always)
+    @inlinable
     public static func forRanges(count: Int, minimumPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
         let parts = max(1, min(threads, count / max(1, minimumPerChunk)))
         if parts == 1 { body(0..<count); return }

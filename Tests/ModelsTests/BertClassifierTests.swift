@@ -37,8 +37,10 @@ import Testing
         return (worst, place)
     }
 
-    @Test func wholeModelGradientsMatchFiniteDifferences() {
+    @Test(arguments: [false, true])
+    func wholeModelGradientsMatchFiniteDifferences(fullLastLayer: Bool) {
         let net = BertClassifier(config: Self.toy, seed: 3)
+        net.computeFullLastLayer = fullLastLayer
         // Larger weights than BERT's 0.02 so every path carries a measurable gradient.
         var rng = SeededGenerator(seed: 4)
         for e in net.parameters.entries where e.decays { Initialiser.normal(net.parameters.view(e.name), std: 0.5, using: &rng) }
@@ -54,6 +56,25 @@ import Testing
         for e in net.parameters.entries where e.decays { Initialiser.normal(net.parameters.view(e.name), std: 0.5, using: &rng) }
         let (worst, place) = Self.wholeModelCheck(net, Self.toyBatch())
         #expect(worst < 3e-2, "worst relative error \(worst) at \(place)")
+    }
+
+    @Test func compactLastLayerGivesTheSameLossLogitsAndGradients() {
+        let net = BertClassifier(config: Self.toy, seed: 3)
+        var rng = SeededGenerator(seed: 4)
+        for e in net.parameters.entries where e.decays { Initialiser.normal(net.parameters.view(e.name), std: 0.3, using: &rng) }
+        func run(full: Bool) -> (Double, [Float], [Float]) {
+            net.computeFullLastLayer = full
+            net.parameters.zeroGradients()
+            let loss = net.forward(Self.toyBatch(), training: true)
+            net.backward()
+            return (loss, net.logits, net.parameters.gradients.values)
+        }
+        let compact = run(full: false), full = run(full: true)
+        #expect(abs(compact.0 - full.0) < 1e-6)
+        #expect(zip(compact.1, full.1).allSatisfy { abs($0 - $1) < 1e-5 })
+        let worst = zip(compact.2, full.2).map { abs($0 - $1) }.max()!
+        #expect(worst < 1e-5, "max gradient difference \(worst)")
+        #expect(full.2.contains { $0 != 0 })
     }
 
     @Test func paddingDoesNotLeakIntoTheClassification() {

@@ -1,6 +1,7 @@
 // The BLAS sgemm wrapper against the naive reference, for every transpose combination, with strided leading
 // dimensions (sub-matrices of larger buffers, as attention uses) and beta accumulation.
 import Basics
+import Foundation
 import Tensors
 import Testing
 
@@ -52,5 +53,31 @@ import Testing
         #expect(abs(std - 0.02) < 0.002)
         Initialiser.xavierUniform(a.view, fanIn: 10, fanOut: 14, using: &r1)
         #expect(a.values.allSatisfy { abs($0) <= 0.5 })
+    }
+}
+
+@Suite struct FastMathTests {
+    @Test func expMatchesLibmWithinAFewUlp() {
+        var worst: Double = 0
+        var x: Float = -87
+        while x < 88 {
+            let exact = Foundation.exp(Double(x))
+            worst = max(worst, abs(Double(FastMath.exp(x)) - exact) / exact)
+            x += 0.0137
+        }
+        #expect(worst < 3e-7, "max relative error \(worst)")
+        #expect(FastMath.exp(0) == 1)
+        #expect(FastMath.exp(-1000) >= 0 && FastMath.exp(-1000) < 1e-37)
+    }
+
+    @Test func tanhMatchesLibm() {
+        var worst: Double = 0
+        var u: Float = -12
+        while u < 12 {
+            worst = max(worst, abs(Double(FastMath.tanh(u)) - Foundation.tanh(Double(u))))
+            u += 0.001
+        }
+        #expect(worst < 3e-7, "max absolute error \(worst)")
+        #expect(FastMath.tanh(20) == 1 && FastMath.tanh(-20) == -1)
     }
 }
