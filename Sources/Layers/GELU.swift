@@ -17,13 +17,14 @@ public enum GELU {
         }
     }
 
-    public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, count: Int) {
+    /// dinp += GELU'(inp)·dout, or `overwrite`: dinp = GELU'(inp)·dout.
+    public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, count: Int, overwrite: Bool = false) {
         Compute.forRanges(count: count, minimumPerChunk: 16384) { range in
             for i in range {
                 let x = inp[i]
                 let t = FastMath.tanh(k * (x + 0.044715 * x * x * x))
                 let local = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
-                dinp[i] += local * dout[i]
+                dinp[i] = (overwrite ? 0 : dinp[i]) + local * dout[i]
             }
         }
     }

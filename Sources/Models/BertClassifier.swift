@@ -228,7 +228,7 @@ public final class BertClassifier: @unchecked Sendable {
         let shape = AttentionShape(batch: b, time: t, channels: ch, heads: c.heads)
         let mask = AttentionMask(causal: false, lengths: a.lengths.pointer)
 
-        a.gLogits.zero(); a.gPooled.zero(); a.gOut.zero()
+        a.gLogits.zero(); a.gPooled.zero()
         if c.classes == 1 {
             MSE.backward(dpred: a.gLogits.pointer, pred: a.logits.pointer, target: a.targets.pointer, count: b, scale: lossScale)
         } else {
@@ -242,6 +242,7 @@ public final class BertClassifier: @unchecked Sendable {
         if compactLast {
             a.gOut.pointer.update(from: a.gPooled.pointer, count: b * ch)
         } else {
+            a.gOut.zero()
             Pooling.clsBackward(dinp: a.gOut.pointer, dout: a.gPooled.pointer, batch: b, time: t, channels: ch)
         }
 
@@ -252,30 +253,27 @@ public final class BertClassifier: @unchecked Sendable {
             let compact = compactLast && l == c.layers - 1
             let rows = compact ? b : n
             // LN2 → gRes = dL/dres2, which flows to ln1 (residual) and to the FFN branch.
-            a.gRes.zero()
             LayerNorm.backward(dinp: a.gRes.pointer, dweight: p.grad(pre + "ffn.norm.weight"), dbias: p.grad(pre + "ffn.norm.bias"),
                                dout: a.gOut.pointer, inp: la.res2.pointer, weight: p.value(pre + "ffn.norm.weight"),
-                               mean: la.outMean.pointer, rstd: la.outRstd.pointer, rows: rows, channels: ch)
+                               mean: la.outMean.pointer, rstd: la.outRstd.pointer, rows: rows, channels: ch, overwrite: true)
             let gFF2 = branchGradient(a.gRes.pointer, mask: dropout > 0 ? la.ffMask.pointer : nil, scratch: a.gBranch.pointer, count: rows * ch)
-            a.gFFa.zero()
             Linear.backward(dinp: a.gFFa.pointer, dweight: p.grad(pre + "ffn.down.weight"), dbias: p.grad(pre + "ffn.down.bias"),
-                            dout: gFF2, inp: la.gelu.pointer, weight: p.value(pre + "ffn.down.weight"), rows: rows, inFeatures: f, outFeatures: ch)
-            a.gFFb.zero()
-            GELU.backward(dinp: a.gFFb.pointer, inp: la.ff1.pointer, dout: a.gFFa.pointer, count: rows * f)
+                            dout: gFF2, inp: la.gelu.pointer, weight: p.value(pre + "ffn.down.weight"), rows: rows, inFeatures: f, outFeatures: ch,
+                            overwriteInput: true)
+            GELU.backward(dinp: a.gFFb.pointer, inp: la.ff1.pointer, dout: a.gFFa.pointer, count: rows * f, overwrite: true)
             // dL/dln1 = gRes (residual) + FFN-up input gradient: accumulate straight into gRes.
             Linear.backward(dinp: a.gRes.pointer, dweight: p.grad(pre + "ffn.up.weight"), dbias: p.grad(pre + "ffn.up.bias"),
                             dout: a.gFFb.pointer, inp: la.ln1.pointer, weight: p.value(pre + "ffn.up.weight"), rows: rows, inFeatures: ch, outFeatures: f)
             // LN1 → gOut becomes dL/dres1 (gOut is free again).
-            a.gOut.zero()
             LayerNorm.backward(dinp: a.gOut.pointer, dweight: p.grad(pre + "attention.norm.weight"), dbias: p.grad(pre + "attention.norm.bias"),
                                dout: a.gRes.pointer, inp: la.res1.pointer, weight: p.value(pre + "attention.norm.weight"),
-                               mean: la.ln1Mean.pointer, rstd: la.ln1Rstd.pointer, rows: rows, channels: ch)
+                               mean: la.ln1Mean.pointer, rstd: la.ln1Rstd.pointer, rows: rows, channels: ch, overwrite: true)
             let gProj = branchGradient(a.gOut.pointer, mask: dropout > 0 ? la.attMask.pointer : nil, scratch: a.gBranch.pointer, count: rows * ch)
-            a.gAtty.zero()
             Linear.backward(dinp: a.gAtty.pointer, dweight: p.grad(pre + "attention.output.weight"), dbias: p.grad(pre + "attention.output.bias"),
-                            dout: gProj, inp: la.atty.pointer, weight: p.value(pre + "attention.output.weight"), rows: rows, inFeatures: ch, outFeatures: ch)
-            a.gQKV.zero()
+                            dout: gProj, inp: la.atty.pointer, weight: p.value(pre + "attention.output.weight"), rows: rows, inFeatures: ch, outFeatures: ch,
+                            overwriteInput: true)
             if compact {
+                a.gQKV.zero()
                 Attention.backwardFirstQuery(dqkv: a.gQKV.pointer, dout: a.gAtty.pointer, probs: la.probs.pointer,
                                              qkv: la.qkv.pointer, shape: shape, mask: mask)
                 // The residual gradient reaches only the CLS rows of the layer input: scatter the compact rows.
@@ -284,7 +282,8 @@ public final class BertClassifier: @unchecked Sendable {
                 Pooling.clsBackward(dinp: a.gOut.pointer, dout: a.gBranch.pointer, batch: b, time: t, channels: ch)
             } else {
                 Attention.backward(dqkv: a.gQKV.pointer, dscores: a.gScores.pointer, dout: a.gAtty.pointer, probs: la.probs.pointer,
-                                   scores: la.scores.pointer, qkv: la.qkv.pointer, shape: shape, mask: mask, transform: scoreTransforms[l])
+                                   scores: la.scores.pointer, qkv: la.qkv.pointer, shape: shape, mask: mask, transform: scoreTransforms[l],
+                                   overwrite: true)
             }
             // dL/dh_in = dL/dres1 (residual, already in gOut) + QKV input gradient → gOut, the next iteration's invariant.
             Linear.backward(dinp: a.gOut.pointer, dweight: p.grad(pre + "attention.qkv.weight"), dbias: p.grad(pre + "attention.qkv.bias"),
@@ -292,10 +291,9 @@ public final class BertClassifier: @unchecked Sendable {
         }
         // Embedding dropout and LayerNorm, then the tables.
         let gEmbOut = branchGradient(a.gOut.pointer, mask: dropout > 0 ? a.embMask.pointer : nil, scratch: a.gBranch.pointer, count: n * ch)
-        a.gRes.zero()
         LayerNorm.backward(dinp: a.gRes.pointer, dweight: p.grad("embeddings.norm.weight"), dbias: p.grad("embeddings.norm.bias"),
                            dout: gEmbOut, inp: a.emb.pointer, weight: p.value("embeddings.norm.weight"),
-                           mean: a.embMean.pointer, rstd: a.embRstd.pointer, rows: n, channels: ch)
+                           mean: a.embMean.pointer, rstd: a.embRstd.pointer, rows: n, channels: ch, overwrite: true)
         Embedding.backward(dTokenTable: p.grad("embeddings.token"), dPositionTable: p.grad("embeddings.position"),
                            dout: a.gRes.pointer, tokens: a.tokens.pointer, batch: b, time: t, channels: ch)
     }
@@ -303,7 +301,7 @@ public final class BertClassifier: @unchecked Sendable {
     /// The gradient entering a dropout-wrapped branch: g itself without dropout, else g ⊙ mask in `scratch`.
     private func branchGradient(_ g: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>, count: Int) -> UnsafeMutablePointer<Float> {
         guard let mask else { return g }
-        for i in 0..<count { scratch[i] = g[i] * mask[i] }
+        Compute.forRanges(count: count, minimumPerChunk: 65536) { r in for i in r { scratch[i] = g[i] * mask[i] } }
         return scratch
     }
 }

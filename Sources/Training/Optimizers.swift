@@ -107,7 +107,8 @@ public enum GradientClipping {
     /// The global L2 norm of all gradients (accumulated in Double; NaN/∞ if any gradient is).
     public static func globalNorm(_ parameters: ParameterSet) -> Double {
         let g = parameters.gradients.pointer
-        var parts = [Double](repeating: 0, count: max(1, Compute.threads))
+        // A fixed number of blocks (not one per thread): the sum, hence clipping, does not depend on the thread count.
+        var parts = [Double](repeating: 0, count: 8)
         let n = parameters.gradients.count
         parts.withUnsafeMutableBufferPointer { out in
             let chunks = out.count

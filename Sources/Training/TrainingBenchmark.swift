@@ -8,6 +8,8 @@ import Tensors
 public struct TrainingBenchmarkReport: Sendable {
     public let model: String
     public let threads: Int
+    /// "engine" (products split over Dispatch workers, BLAS single-threaded) or "openblas" (BLAS threads).
+    public let gemmThreading: String
     public let batch: Int
     public let time: Int
     public let steps: Int
@@ -27,7 +29,7 @@ public struct TrainingBenchmarkReport: Sendable {
 
     public var json: JSONValue {
         .object([
-            "model": .string(model), "threads": JSONValue(threads), "batch": JSONValue(batch), "seq": JSONValue(time),
+            "model": .string(model), "threads": JSONValue(threads), "gemm_threading": .string(gemmThreading), "batch": JSONValue(batch), "seq": JSONValue(time),
             "steps": JSONValue(steps), "steps_per_s": JSONValue(stepsPerSecond), "tokens_per_s": JSONValue(tokensPerSecond),
             "achieved_gflops": JSONValue(achievedGflops), "nominal_gflops": JSONValue(nominalGflops), "sgemm_gflops": JSONValue(sgemmGflops),
             "efficiency": JSONValue(achievedGflops / sgemmGflops), "median_step_ms": JSONValue(medianStepMilliseconds),
@@ -42,12 +44,12 @@ public enum TrainingBenchmark {
 
     /// `fullLastLayer` disables the compact last layer (to measure the full model's work, as PyTorch does it).
     public static func run(model: String, threads: Int, steps: Int = 50, warmupSteps: Int = 5, batch: Int = 32,
-                           fullLastLayer: Bool = false) throws -> TrainingBenchmarkReport {
+                           fullLastLayer: Bool = false, splitGemms: Bool = true) throws -> TrainingBenchmarkReport {
         guard model == "bert-tiny" else {
             throw UsageError("unknown benchmark model \"\(model)\"; expected one of: \(models.joined(separator: ", "))")
         }
         guard steps >= 1 else { throw UsageError("--steps must be ≥ 1") }
-        Compute.setThreads(threads)
+        Compute.setThreads(threads, splitGemms: splitGemms)
         let config = BertConfig.bertTiny
         let net = BertClassifier(config: config, seed: 1)
         net.computeFullLastLayer = fullLastLayer
@@ -69,7 +71,7 @@ public enum TrainingBenchmark {
         let nominal = config.trainingFlops(batch: batch, time: config.maxTime)
         let stepsPerSecond = Double(steps) / elapsed
         return TrainingBenchmarkReport(
-            model: model, threads: threads, batch: batch, time: config.maxTime, steps: steps,
+            model: model, threads: threads, gemmThreading: splitGemms ? "engine" : "openblas", batch: batch, time: config.maxTime, steps: steps,
             stepsPerSecond: stepsPerSecond, tokensPerSecond: stepsPerSecond * Double(batch * config.maxTime),
             achievedGflops: flops * stepsPerSecond / 1e9, nominalGflops: nominal * stepsPerSecond / 1e9, sgemmGflops: sgemm,
             medianStepMilliseconds: median(stepSeconds) * 1000, peakRSSMegabytes: peakRSSMegabytes(),
