@@ -157,12 +157,18 @@ public final class BertClassifier: @unchecked Sendable {
         let compactLast = usesCompactLastLayer
         for (l, la) in a.layers.enumerated() {
             let pre = "layers.\(l)."
-            Linear.forward(out: la.qkv.pointer, inp: h, weight: p.value(pre + "attention.qkv.weight"),
-                           bias: p.value(pre + "attention.qkv.bias"), rows: n, inFeatures: ch, outFeatures: 3 * ch)
+            let compact = compactLast && l == c.layers - 1
+            if compact {
+                compactProjectionForward(qkv: la.qkv.pointer, h: h, weight: p.value(pre + "attention.qkv.weight"),
+                                         bias: p.value(pre + "attention.qkv.bias"), batch: b, time: t)
+            } else {
+                Linear.forward(out: la.qkv.pointer, inp: h, weight: p.value(pre + "attention.qkv.weight"),
+                               bias: p.value(pre + "attention.qkv.bias"), rows: n, inFeatures: ch, outFeatures: 3 * ch)
+            }
             // Rows this layer carries past attention: all tokens, or only the CLS rows in a compact last layer.
             let rows: Int
             var hRows = UnsafePointer(h)
-            if compactLast && l == c.layers - 1 {
+            if compact {
                 rows = b
                 Attention.forwardFirstQuery(out: la.atty.pointer, probs: la.probs.pointer, scores: la.scores.pointer,
                                             qkv: la.qkv.pointer, shape: shape, mask: mask)
@@ -286,8 +292,14 @@ public final class BertClassifier: @unchecked Sendable {
                                    overwrite: true)
             }
             // dL/dh_in = dL/dres1 (residual, already in gOut) + QKV input gradient → gOut, the next iteration's invariant.
-            Linear.backward(dinp: a.gOut.pointer, dweight: p.grad(pre + "attention.qkv.weight"), dbias: p.grad(pre + "attention.qkv.bias"),
-                            dout: a.gQKV.pointer, inp: hIn, weight: p.value(pre + "attention.qkv.weight"), rows: n, inFeatures: ch, outFeatures: 3 * ch)
+            if compact {
+                compactProjectionBackward(dh: a.gOut.pointer, dweight: p.grad(pre + "attention.qkv.weight"),
+                                          dbias: p.grad(pre + "attention.qkv.bias"), dqkv: a.gQKV.pointer, h: hIn,
+                                          weight: p.value(pre + "attention.qkv.weight"), batch: b, time: t)
+            } else {
+                Linear.backward(dinp: a.gOut.pointer, dweight: p.grad(pre + "attention.qkv.weight"), dbias: p.grad(pre + "attention.qkv.bias"),
+                                dout: a.gQKV.pointer, inp: hIn, weight: p.value(pre + "attention.qkv.weight"), rows: n, inFeatures: ch, outFeatures: 3 * ch)
+            }
         }
         // Embedding dropout and LayerNorm, then the tables.
         let gEmbOut = branchGradient(a.gOut.pointer, mask: dropout > 0 ? a.embMask.pointer : nil, scratch: a.gBranch.pointer, count: n * ch)
@@ -296,6 +308,39 @@ public final class BertClassifier: @unchecked Sendable {
                            mean: a.embMean.pointer, rstd: a.embRstd.pointer, rows: n, channels: ch, overwrite: true)
         Embedding.backward(dTokenTable: p.grad("embeddings.token"), dPositionTable: p.grad("embeddings.position"),
                            dout: a.gRes.pointer, tokens: a.tokens.pointer, batch: b, time: t, channels: ch)
+    }
+
+    /// QKV projection of a compact last layer: keys and values of every token ([n, 2C] into columns C..<3C of the
+    /// [n, 3C] buffer), queries of the CLS rows only (rows b·T, read and written with a stride of T rows).
+    private func compactProjectionForward(qkv: UnsafeMutablePointer<Float>, h: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                          bias: UnsafePointer<Float>, batch b: Int, time t: Int) {
+        let c = config.channels, n = b * t
+        Compute.forRanges(count: n, minimumPerChunk: 256) { rows in
+            for r in rows { (qkv + r * 3 * c + c).update(from: bias + c, count: 2 * c) }
+        }
+        for i in 0..<b { (qkv + i * t * 3 * c).update(from: bias, count: c) }
+        Gemm.sgemmSplit(.none, .transposed, m: n, n: 2 * c, k: c, a: h, lda: c, b: weight + c * c, ldb: c,
+                        beta: 1, c: qkv + c, ldc: 3 * c)
+        Gemm.sgemm(.none, .transposed, m: b, n: c, k: c, a: h, lda: t * c, b: weight, ldb: c, beta: 1, c: qkv, ldc: t * 3 * c)
+    }
+
+    /// Backward of `compactProjectionForward`: dqkv holds dK, dV for every row and dQ for the CLS rows only.
+    private func compactProjectionBackward(dh: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>,
+                                           dbias: UnsafeMutablePointer<Float>, dqkv: UnsafePointer<Float>, h: UnsafePointer<Float>,
+                                           weight: UnsafePointer<Float>, batch b: Int, time t: Int) {
+        let c = config.channels, n = b * t
+        Gemm.sgemmSplit(.none, .none, m: n, n: c, k: 2 * c, a: dqkv + c, lda: 3 * c, b: weight + c * c, ldb: c, beta: 1, c: dh, ldc: c)
+        Gemm.sgemm(.none, .none, m: b, n: c, k: c, a: dqkv, lda: t * 3 * c, b: weight, ldb: c, beta: 1, c: dh, ldc: t * c)
+        Gemm.sgemmSplit(.transposed, .none, m: 2 * c, n: c, k: n, a: dqkv + c, lda: 3 * c, b: h, ldb: c, beta: 1, c: dweight + c * c, ldc: c)
+        Gemm.sgemm(.transposed, .none, m: c, n: c, k: b, a: dqkv, lda: t * 3 * c, b: h, ldb: t * c, beta: 1, c: dweight, ldc: c)
+        for r in 0..<n {
+            let row = dqkv + r * 3 * c
+            for k in c..<(3 * c) { dbias[k] += row[k] }
+        }
+        for i in 0..<b {
+            let row = dqkv + i * t * 3 * c
+            for k in 0..<c { dbias[k] += row[k] }
+        }
     }
 
     /// The gradient entering a dropout-wrapped branch: g itself without dropout, else g ⊙ mask in `scratch`.
