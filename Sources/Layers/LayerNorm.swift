@@ -11,11 +11,8 @@ public enum LayerNorm {
         Compute.forRanges(count: n, minimumPerChunk: 256) { range in
             for r in range {
                 let x = inp + r * c
-                var sum: Float = 0
-                for k in 0..<c { sum += x[k] }
-                let m = sum / Float(c)
-                var v: Float = 0
-                for k in 0..<c { let d = x[k] - m; v += d * d }
+                let m = Reduce.sum(x, count: c) / Float(c)
+                let v = Reduce.centredSquares(x, mean: m, count: c)
                 let s = 1 / (v / Float(c) + epsilon).squareRoot()
                 let o = out + r * c
                 for k in 0..<c { o[k] = (x[k] - m) * s * weight[k] + bias[k] }
