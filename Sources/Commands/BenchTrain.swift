@@ -60,6 +60,7 @@ public struct BenchTrainCommand: Command {
         }
         io.print("model \(r.model), batch \(r.batch)×\(r.time), \(r.threads) thread(s) (gemm threading: \(r.gemmThreading)), \(r.steps) steps")
         io.print("steps/s          \(f(r.stepsPerSecond, 2))   (median step \(f(r.medianStepMilliseconds, 2)) ms)")
+        io.print("CPU time/step    \(f(r.cpuMillisecondsPerStep, 2)) ms (all threads)")
         io.print("tokens/s         \(f(r.tokensPerSecond, 0))")
         io.print("achieved GFLOP/s \(f(r.achievedGflops))   (\(f(100 * r.achievedGflops / r.sgemmGflops))% of sgemm; executed matrix FLOPs)")
         io.print("nominal GFLOP/s  \(f(r.nominalGflops))   (full-model FLOPs per step × steps/s, as PyTorch counts)")

@@ -97,7 +97,7 @@ public final class BertClassifier: @unchecked Sendable {
     final class LayerActs {
         let clsInput: Tensor
         let qkv, scores, transformed, probs, atty, attProj, attMask, res1, ln1, ln1Mean, ln1Rstd: Tensor
-        let ff1, gelu, ff2, ffMask, res2, out, outMean, outRstd: Tensor
+        let ff1, gelu, geluDerivative, ff2, ffMask, res2, out, outMean, outRstd: Tensor
         init(config c: BertConfig, batch b: Int, time t: Int) {
             let n = b * t, ch = c.channels, f = c.ffHidden
             qkv = Tensor(shape: [n, 3 * ch])
@@ -107,7 +107,7 @@ public final class BertClassifier: @unchecked Sendable {
             atty = Tensor(shape: [n, ch]); attProj = Tensor(shape: [n, ch])
             attMask = Tensor(shape: c.dropout > 0 ? [n, ch] : [0])
             res1 = Tensor(shape: [n, ch]); ln1 = Tensor(shape: [n, ch]); ln1Mean = Tensor(shape: [n]); ln1Rstd = Tensor(shape: [n])
-            ff1 = Tensor(shape: [n, f]); gelu = Tensor(shape: [n, f]); ff2 = Tensor(shape: [n, ch])
+            ff1 = Tensor(shape: [n, f]); gelu = Tensor(shape: [n, f]); geluDerivative = Tensor(shape: [n, f]); ff2 = Tensor(shape: [n, ch])
             ffMask = Tensor(shape: c.dropout > 0 ? [n, ch] : [0])
             res2 = Tensor(shape: [n, ch]); out = Tensor(shape: [n, ch]); outMean = Tensor(shape: [n]); outRstd = Tensor(shape: [n])
         }
@@ -193,7 +193,7 @@ public final class BertClassifier: @unchecked Sendable {
                               rows: rows, channels: ch, epsilon: c.layerNormEpsilon)
             Linear.forward(out: la.ff1.pointer, inp: la.ln1.pointer, weight: p.value(pre + "ffn.up.weight"),
                            bias: p.value(pre + "ffn.up.bias"), rows: rows, inFeatures: ch, outFeatures: f)
-            GELU.forward(out: la.gelu.pointer, inp: la.ff1.pointer, count: rows * f)
+            GELU.forward(out: la.gelu.pointer, derivative: la.geluDerivative.pointer, inp: la.ff1.pointer, count: rows * f)
             Linear.forward(out: la.ff2.pointer, inp: la.gelu.pointer, weight: p.value(pre + "ffn.down.weight"),
                            bias: p.value(pre + "ffn.down.bias"), rows: rows, inFeatures: f, outFeatures: ch)
             if dropout > 0 {
@@ -266,7 +266,7 @@ public final class BertClassifier: @unchecked Sendable {
             Linear.backward(dinp: a.gFFa.pointer, dweight: p.grad(pre + "ffn.down.weight"), dbias: p.grad(pre + "ffn.down.bias"),
                             dout: gFF2, inp: la.gelu.pointer, weight: p.value(pre + "ffn.down.weight"), rows: rows, inFeatures: f, outFeatures: ch,
                             overwriteInput: true)
-            GELU.backward(dinp: a.gFFb.pointer, inp: la.ff1.pointer, dout: a.gFFa.pointer, count: rows * f, overwrite: true)
+            GELU.backward(dinp: a.gFFb.pointer, derivative: la.geluDerivative.pointer, dout: a.gFFa.pointer, count: rows * f)
             // dL/dln1 = gRes (residual) + FFN-up input gradient: accumulate straight into gRes.
             Linear.backward(dinp: a.gRes.pointer, dweight: p.grad(pre + "ffn.up.weight"), dbias: p.grad(pre + "ffn.up.bias"),
                             dout: a.gFFb.pointer, inp: la.ln1.pointer, weight: p.value(pre + "ffn.up.weight"), rows: rows, inFeatures: ch, outFeatures: f)
