@@ -51,14 +51,18 @@ public final class BertClassifier: @unchecked Sendable {
     private var acts: Activations?
     private var lastTraining = false
 
-    public init(config: BertConfig, seed: UInt64) {
+    /// `extraParameters` are appended to the flat parameter memory after the model's own (zero-initialised): the
+    /// hook for trainable score-transform parameters (learned thresholds), which then share the optimiser, the
+    /// gradient checks and the checkpoint with the rest of the model.
+    public init(config: BertConfig, seed: UInt64, extraParameters: [ParameterSet.Spec] = []) {
         self.config = config
-        parameters = ParameterSet(layout: config.parameterLayout)
+        parameters = ParameterSet(specs: config.parameterLayout.map { ParameterSet.Spec(name: $0.name, shape: $0.shape, decays: $0.decays) } + extraParameters)
         scoreTransforms = Array(repeating: nil, count: config.layers)
         var rng = SeededGenerator(seed: seed)
         dropoutGenerator = SeededGenerator(seed: seed ^ 0xD50F_0A7E)
         // BERT initialisation: N(0, 0.02²) for matrices and embeddings, zero biases, unit norm gains.
-        for e in parameters.entries {
+        let own = Set(config.parameterLayout.map(\.name))
+        for e in parameters.entries where own.contains(e.name) {
             if e.name.hasSuffix("norm.weight") { Initialiser.constant(parameters.view(e.name), 1) }
             else if e.decays { Initialiser.normal(parameters.view(e.name), std: 0.02, using: &rng) }
         }

@@ -14,7 +14,7 @@ extension BertClassifier {
 
     /// Reads a checkpoint written by `saveCheckpoint`; a missing or malformed config/step, or a missing, extra or
     /// mis-shaped tensor, is an `InputError` naming the file and the place.
-    public static func loadCheckpoint(path: String, seed: UInt64 = 0) throws -> (model: BertClassifier, step: Int) {
+    public static func loadCheckpoint(path: String, seed: UInt64 = 0, extraParameters: [ParameterSet.Spec] = []) throws -> (model: BertClassifier, step: Int) {
         let file = try SafetensorsFile.read(path: path)
         guard let configText = file.metadata["config"] else {
             throw InputError(file: path, place: "__metadata__", problem: "missing \"config\" (not a Leopard checkpoint?)")
@@ -29,7 +29,7 @@ extension BertClassifier {
         guard let stepText = file.metadata["step"], let step = Int(stepText), step >= 0 else {
             throw InputError(file: path, place: "__metadata__.step", problem: "expected a non-negative integer, found \(file.metadata["step"].map { "\"\($0)\"" } ?? "nothing")")
         }
-        let model = BertClassifier(config: config, seed: seed)
+        let model = BertClassifier(config: config, seed: seed, extraParameters: extraParameters)
         try model.parameters.load(from: file)
         return (model, step)
     }

@@ -32,9 +32,11 @@ public final class AdamW: Optimizer {
         stepCount += 1
         let b1 = beta1, b2 = beta2, eps = epsilon
         let c1 = 1 - powf(b1, Float(stepCount)), c2 = 1 - powf(b2, Float(stepCount))
-        let stepSize = lr / c1, invSqrtC2 = 1 / c2.squareRoot()
+        let invSqrtC2 = 1 / c2.squareRoot()
         let mp = m!.pointer, vp = v!.pointer, theta = parameters.values.pointer, g = parameters.gradients.pointer
         for e in parameters.entries {
+            let lr = lr * e.learningRateScale
+            let stepSize = lr / c1
             let decay: Float = e.decays ? 1 - lr * weightDecay : 1
             let base = e.offset
             Compute.forRanges(count: e.count, minimumPerChunk: 32768) { range in
@@ -66,6 +68,7 @@ public final class SGD: Optimizer {
         }
         let theta = parameters.values.pointer, g = parameters.gradients.pointer
         for e in parameters.entries {
+            let lr = lr * e.learningRateScale
             let decay: Float = e.decays ? 1 - lr * weightDecay : 1
             for j in 0..<e.count {
                 let i = e.offset + j

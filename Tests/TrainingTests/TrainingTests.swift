@@ -133,3 +133,26 @@ import Training
         #expect(worst < 1e-6, "max gradient difference \(worst)")
     }
 }
+
+@Suite struct ExtraParameterTests {
+    @Test func extraParametersShareMemoryOptimiserAndCheckpoint() throws {
+        let spec = ParameterSet.Spec(name: "pruning.threshold", shape: [2], decays: false, learningRateScale: 10)
+        let net = BertClassifier(config: BertConfig(vocabulary: 9, maxTime: 4, channels: 8, heads: 2, layers: 1, ffHidden: 8, classes: 2, dropout: 0),
+                                 seed: 1, extraParameters: [spec])
+        #expect(net.parameters.view("pruning.threshold").values == [0, 0])
+        // One AdamW step moves a parameter by ≈ lr·scale (first step: m̂/√v̂ = ±1).
+        let p = net.parameters
+        p.zeroGradients()
+        p.grad("pruning.threshold")[0] = 0.5
+        p.grad("classifier.bias")[0] = 0.5
+        AdamW(weightDecay: 0).step(p, learningRate: 1e-3)
+        #expect(abs(p.value("pruning.threshold")[0] + 1e-2) < 1e-5)
+        #expect(abs(p.value("classifier.bias")[0] + 1e-3) < 1e-6)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("extra-\(getpid()).safetensors").path
+        try net.saveCheckpoint(path: path, step: 1)
+        let loaded = try BertClassifier.loadCheckpoint(path: path, extraParameters: [spec]).model
+        #expect(loaded.parameters.view("pruning.threshold").values == p.view("pruning.threshold").values)
+        // Without declaring the extra tensor, loading refuses it by name.
+        #expect { try BertClassifier.loadCheckpoint(path: path) } throws: { ($0 as? InputError)?.message.contains("pruning.threshold") == true }
+    }
+}
