@@ -48,6 +48,25 @@ import Training
         #expect(other.model.parameters.values.values.map(\.bitPattern) != a)
     }
 
+    @Test func resultsDoNotDependOnTheThreadCount() throws {
+        defer { Compute.setThreads(1) }
+        func run(threads: Int) throws -> [UInt32] {
+            Compute.setThreads(threads)
+            // Big enough that the products are split and the parallel loops take their multi-chunk paths.
+            let config = BertConfig(vocabulary: 300, maxTime: 32, channels: 64, heads: 4, layers: 2, ffHidden: 128, classes: 3, dropout: 0.1)
+            let t = Trainer(model: BertClassifier(config: config, seed: 3), optimizer: AdamW(),
+                            settings: TrainerSettings(schedule: LearningRateSchedule(peak: 1e-3), clipNorm: 1))
+            for s in 0..<3 {
+                var b = TokenBatch.random(batch: 24, time: 32, vocabulary: 300, classes: 3, seed: UInt64(s))
+                b.lengths = (0..<24).map { Int32(8 + $0) }
+                try t.trainStep(b)
+            }
+            return t.model.parameters.values.values.map(\.bitPattern)
+        }
+        let one = try run(threads: 1), two = try run(threads: 2)
+        #expect(one == two, "\(zip(one, two).filter { $0 != $1 }.count) parameters differ between 1 and 2 threads")
+    }
+
     @Test func nonFiniteValuesStopTheRunNamingStepAndTensor() throws {
         let t = Self.trainer(seed: 1)
         try t.trainStep(Self.batch())
