@@ -81,7 +81,10 @@ public final class ParameterSet: @unchecked Sendable {
     public func value(_ name: String) -> UnsafeMutablePointer<Float> { values.pointer + entry(name).offset }
     public func grad(_ name: String) -> UnsafeMutablePointer<Float> { gradients.pointer + entry(name).offset }
 
-    public func zeroGradients() { gradients.zero() }
+    public func zeroGradients() {
+        let g = gradients.pointer
+        Compute.forRanges(count: gradients.count, minimumPerChunk: 1 << 18) { r in (g + r.lowerBound).update(repeating: 0, count: r.count) }
+    }
 
     /// The first entry whose values or gradients hold a NaN or ±∞, with which of the two it was.
     public func firstNonFinite() -> (name: String, inGradient: Bool)? {

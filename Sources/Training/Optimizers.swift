@@ -34,14 +34,16 @@ public final class AdamW: Optimizer {
         let c1 = 1 - powf(b1, Float(stepCount)), c2 = 1 - powf(b2, Float(stepCount))
         let invSqrtC2 = 1 / c2.squareRoot()
         let mp = m!.pointer, vp = v!.pointer, theta = parameters.values.pointer, g = parameters.gradients.pointer
-        for e in parameters.entries {
-            let lr = lr * e.learningRateScale
-            let stepSize = lr / c1
-            let decay: Float = e.decays ? 1 - lr * weightDecay : 1
-            let base = e.offset
-            Compute.forRanges(count: e.count, minimumPerChunk: 32768) { range in
-                for j in range {
-                    let i = base + j
+        // One parallel section for the whole update: each worker takes its share of every tensor.
+        let entries = parameters.entries
+        let parts = parameters.values.count >= 65536 ? Compute.threads : 1
+        Compute.forEach(chunks: parts) { part in
+            for e in entries {
+                let lr = lr * e.learningRateScale
+                let stepSize = lr / c1
+                let decay: Float = e.decays ? 1 - lr * self.weightDecay : 1
+                let lo = e.offset + part * e.count / parts, hi = e.offset + (part + 1) * e.count / parts
+                for i in lo..<hi {
                     let gi = g[i]
                     let mi = b1 * mp[i] + (1 - b1) * gi
                     let vi = b2 * vp[i] + (1 - b2) * gi * gi
