@@ -5,8 +5,9 @@
 import Basics
 
 public enum CrashWorkload {
-    /// Metrics per completed job.
-    public static let metricCount = 12
+    /// Metrics per completed job: many, so that a good share of the writer's time is spent inside transactions
+    /// and the random kills land mid-commit often.
+    public static let metricCount = 1_500
 
     public static func key(run: Int, index: Int) -> String { "crash-\(run)-\(index)" }
 
