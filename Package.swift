@@ -27,13 +27,17 @@ let package = Package(
         .target(name: "Basics"),
         .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"]),
 
+        // MARK: Reporting (pure: values in, CSV/SVG text out)
+        .target(name: "Reporting", dependencies: ["Basics"]),
+
         // MARK: Command layer
-        .target(name: "Commands", dependencies: ["Basics", "Storage"]),
+        .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting"]),
         .executableTarget(name: "leopard", dependencies: ["Commands"]),
 
         // MARK: Tests (one target per library target)
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Basics"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
     ],
     swiftLanguageModes: [.v5]
