@@ -28,8 +28,11 @@ let package = Package(
         // Storage: SQLite wrapper, zstd codec, the result store (schema in Sources/Storage/SCHEMA.md), its benchmark.
         .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"], exclude: ["SCHEMA.md"]),
 
+        // MARK: Reporting (pure: values in, CSV/SVG text out)
+        .target(name: "Reporting", dependencies: ["Basics"]),
+
         // MARK: Command layer
-        .target(name: "Commands", dependencies: ["Basics", "Storage"]),
+        .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting"]),
         .executableTarget(name: "leopard", dependencies: ["Commands"]),
         // A child process for StorageTests: writes jobs/metrics/artifacts until killed (crash safety), or holds the
         // writer lock (two-process concurrency). Launched by the tests from the build products directory.
@@ -38,6 +41,7 @@ let package = Package(
         // MARK: Tests (one target per library target)
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Basics"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
     ],
     swiftLanguageModes: [.v5]
