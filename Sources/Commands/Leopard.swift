@@ -13,6 +13,8 @@ public struct Leopard: CommandGroup {
         """,
         subcommands: [
             VersionCommand.self,
+            StoreCommand.self,
+            BenchCommand.self,
         ]
     )
 }

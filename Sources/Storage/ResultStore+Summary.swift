@@ -68,3 +68,34 @@ extension ResultStore {
         return (attributes[.size] as? NSNumber)?.intValue
     }
 }
+
+/// What `store inspect --verify` found: SQLite's integrity check and every artifact read back and verified.
+public struct StoreVerification: Sendable, Equatable {
+    /// `["ok"]` when SQLite finds the file sound; otherwise its problems (naming pages).
+    public let integrity: [String]
+    public let artifactsChecked: Int
+    /// One message per artifact that fails decompression or its checksum (each names the job and kind).
+    public let artifactProblems: [String]
+
+    public var isSound: Bool { integrity == ["ok"] && artifactProblems.isEmpty }
+}
+
+extension ResultStore {
+    /// Runs `PRAGMA integrity_check` and reads back every artifact (one at a time, so memory stays bounded by
+    /// the largest artifact).
+    public func verify() throws -> StoreVerification {
+        let integrity = try integrityCheck()
+        let artifacts = try read {
+            try database.query("SELECT job_key, kind FROM artifacts ORDER BY job_key, kind") { ($0.string(at: 0) ?? "", $0.string(at: 1) ?? "") }
+        }
+        var problems: [String] = []
+        for (key, kind) in artifacts {
+            do {
+                _ = try artifact(key: key, kind: kind)
+            } catch let error as StoreError {
+                problems.append(error.message)
+            }
+        }
+        return StoreVerification(integrity: integrity, artifactsChecked: artifacts.count, artifactProblems: problems)
+    }
+}
