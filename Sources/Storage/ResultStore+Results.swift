@@ -49,7 +49,8 @@ extension ResultStore {
 
     // MARK: Completing
 
-    /// Running → done with `metrics` and `artifacts`, in one transaction. Metrics replace earlier values of the
+    /// Running → done with `metrics` and `artifacts`, in one transaction. Only the process that claimed the job
+    /// may complete it. Metrics replace earlier values of the
     /// same name; an artifact replaces an earlier one of the same kind.
     public func complete(key: String, metrics: [(name: String, value: Double)] = [], artifacts: [ArtifactInput] = []) throws {
         let prepared = try artifacts.map { try PreparedArtifact($0, level: Self.artifactCompressionLevel) }
@@ -59,8 +60,8 @@ extension ResultStore {
                 let changed = try database.run("""
                     UPDATE jobs SET state = 'done', error = NULL, finished_at = ?, elapsed_seconds = ? - started_at,
                         heartbeat_at = ?
-                    WHERE key = ? AND state = 'running'
-                    """, [.real(time), .real(time), .real(time), .text(key)])
+                    WHERE key = ? AND \(Self.ownedByThisProcess)
+                    """, [.real(time), .real(time), .real(time), .text(key)] + Self.ownerBindings)
                 guard changed == 1 else { throw try transitionError(key: key, to: .done) }
                 try insertMetrics(key: key, metrics)
                 try insertArtifacts(key: key, prepared, time: time)

@@ -117,6 +117,13 @@ private func chain(_ prefix: String) -> [JobSpec] {
         #expect(throws: StoreError.invalidTransition(file: store.path, key: "a-dense", from: "running", to: "running")) {
             try store.claim(key: "a-dense")
         }
+        // Only the claiming process may complete or fail a job.
+        try Database(path: store.path).run("UPDATE jobs SET owner_pid = 999999 WHERE key = 'a-dense'")
+        let error = #expect(throws: StoreError.self) { try store.complete(key: "a-dense", metrics: [("accuracy", 1)]) }
+        #expect(error?.message.contains("running under pid 999999") == true, "\(String(describing: error))")
+        #expect(throws: StoreError.self) { try store.fail(key: "a-dense", reason: "x") }
+        #expect(try store.job(key: "a-dense")?.state == .running)
+        #expect(try store.metrics(key: "a-dense").isEmpty)
     }
 
     @Test func failureSkipsDescendantsAndRetryRequeuesFailedJobs() throws {
