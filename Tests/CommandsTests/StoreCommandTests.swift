@@ -111,6 +111,22 @@ struct StoreCommandTests {
         #expect(r.stderr.contains(expected), "stderr: \(r.stderr)")
     }
 
+    @Test func mergeGathersShardsIdempotently() throws {
+        let (directory, shardPath) = try temporaryStorePath("shard.sqlite")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try writeSampleStore(at: shardPath)
+        let into = directory.appendingPathComponent("all.sqlite").path
+        let first = runLeopard(["store", "merge", into, shardPath, "--json"])
+        #expect(first.exitCode == 0, "stderr: \(first.stderr)")
+        let report = try JSONParser.parse(first.stdout)["shards"]?.arrayValue?.first
+        #expect(report?["jobs_added"] == 3 && report?["metrics_copied"] == 3 && report?["artifacts_copied"] == 1)
+        let second = runLeopard(["store", "merge", into, shardPath])
+        #expect(second.stdout.contains("0 jobs added, 0 completed from the shard, 0 metrics"), "\(second.stdout)")
+        let inspect = try JSONParser.parse(runLeopard(["store", "inspect", into, "--json"]).stdout)
+        #expect(inspect["jobs"] == ["pending": 1, "running": 0, "done": 2, "failed": 0])
+        #expect(runLeopard(["store", "merge", into]).exitCode == 64)
+    }
+
     @Test func benchStoreQuickPrintsItsFigures() throws {
         let r = runLeopard(["bench", "store", "--quick", "--json"])
         #expect(r.exitCode == 0, "stderr: \(r.stderr)")
