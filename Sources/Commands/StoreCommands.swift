@@ -7,7 +7,7 @@ import Storage
 
 public struct StoreCommand: CommandGroup {
     public static let configuration = CommandConfiguration(
-        name: "store", abstract: "Look inside a result store (SQLite + zstd).",
+        name: "store", abstract: "Inspect and merge result stores (SQLite + zstd).",
         subcommands: [StoreInspectCommand.self, StoreMergeCommand.self])
 }
 

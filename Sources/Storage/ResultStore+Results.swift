@@ -11,10 +11,15 @@ public struct ArtifactInput: Sendable {
     /// What it is: "checkpoint", "trace", "planes", ... Unique per job.
     public let kind: String
     public let bytes: [UInt8]
+    /// Width of the numbers the bytes hold (4 for float32 tensors, 2 for int16 traces, 1 for text or mixed
+    /// content); 2 and 4 select a byte-shuffled codec that compresses such arrays better.
+    public let elementBytes: Int
 
-    public init(kind: String, bytes: [UInt8]) {
+    public init(kind: String, bytes: [UInt8], elementBytes: Int = 1) {
+        precondition([1, 2, 4].contains(elementBytes), "elementBytes must be 1, 2 or 4")
         self.kind = kind
         self.bytes = bytes
+        self.elementBytes = elementBytes
     }
 }
 
@@ -31,15 +36,17 @@ public struct ArtifactInfo: Sendable, Equatable {
 /// An artifact compressed and hashed, ready to insert.
 struct PreparedArtifact {
     let kind: String
+    let codec: ArtifactCodec
     let rawBytes: Int
     let sha256: String
     let frame: [UInt8]
 
     init(_ input: ArtifactInput, level: Int) throws {
         kind = input.kind
+        codec = ArtifactCodec.forElements(ofBytes: input.elementBytes, count: input.bytes.count)
         rawBytes = input.bytes.count
         sha256 = SHA256.hexDigest(input.bytes)
-        frame = try Zstd.compress(input.bytes, level: level)
+        frame = try codec.encode(input.bytes, level: level)
     }
 }
 
@@ -122,12 +129,12 @@ extension ResultStore {
     private func insertArtifacts(key: String, _ artifacts: [PreparedArtifact], time: Double) throws {
         guard !artifacts.isEmpty else { return }
         let upsert = try database.prepare("""
-            INSERT INTO artifacts (job_key, kind, codec, raw_bytes, sha256, data, created_at) VALUES (?, ?, 'zstd', ?, ?, ?, ?)
+            INSERT INTO artifacts (job_key, kind, codec, raw_bytes, sha256, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (job_key, kind) DO UPDATE SET codec = excluded.codec, raw_bytes = excluded.raw_bytes,
                 sha256 = excluded.sha256, data = excluded.data, created_at = excluded.created_at
             """)
         for artifact in artifacts {
-            try upsert.run([.text(key), .text(artifact.kind), .integer(Int64(artifact.rawBytes)), .text(artifact.sha256),
+            try upsert.run([.text(key), .text(artifact.kind), .text(artifact.codec.rawValue), .integer(Int64(artifact.rawBytes)), .text(artifact.sha256),
                             .blob(artifact.frame), .real(time)])
         }
     }
@@ -154,10 +161,10 @@ extension ResultStore {
         }
         guard let stored else { return nil }
         func corrupt(_ detail: String) -> StoreError { .corruptArtifact(file: path, jobKey: key, kind: kind, detail: detail) }
-        guard stored.codec == "zstd" else { throw corrupt("unknown codec '\(stored.codec)'") }
+        guard let codec = ArtifactCodec(rawValue: stored.codec) else { throw corrupt("unknown codec '\(stored.codec)'") }
         let raw: [UInt8]
         do {
-            raw = try Zstd.decompress(stored.frame, maximumOutputBytes: stored.rawBytes)
+            raw = try codec.decode(stored.frame, rawBytes: stored.rawBytes)
         } catch let error as CompressionError {
             throw corrupt(error.message)
         }
