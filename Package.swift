@@ -22,10 +22,16 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // gzip inflate for Fashion-MNIST's IDX files; owned by Datasets.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Foundation layer
         .target(name: "Basics"),
         .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"]),
+
+        // MARK: ML side
+        // Data sets, tokenisers and task metrics as plain Swift arrays; imports Basics only (no ML module).
+        .target(name: "Datasets", dependencies: ["Basics", "CZlib"], exclude: ["DATA.md"]),
 
         // MARK: Command layer
         .target(name: "Commands", dependencies: ["Basics", "Storage"]),
@@ -34,6 +40,7 @@ let package = Package(
         // MARK: Tests (one target per library target)
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Basics"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Basics"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
     ],
     swiftLanguageModes: [.v5]
