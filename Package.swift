@@ -33,14 +33,18 @@ let package = Package(
         // Data sets, tokenisers and task metrics as plain Swift arrays; imports Basics only (no ML module).
         .target(name: "Datasets", dependencies: ["Basics", "CZlib"], exclude: ["DATA.md"]),
 
+        // MARK: Reporting (pure: values in, CSV/SVG text out)
+        .target(name: "Reporting", dependencies: ["Basics"]),
+
         // MARK: Command layer
-        .target(name: "Commands", dependencies: ["Basics", "Storage"]),
+        .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting"]),
         .executableTarget(name: "leopard", dependencies: ["Commands"]),
 
         // MARK: Tests (one target per library target)
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Basics"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Basics"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
     ],
     swiftLanguageModes: [.v5]
