@@ -52,6 +52,14 @@ public struct Task: Sendable {
     public let data: TaskData
 
     public var name: String { description.name }
+
+    /// Class ids of bAbI answers (indices into `classNames`); an answer never seen in training is −1 — it can
+    /// only be scored wrong (qa8's test split has one: `football,apple,milk`).
+    public func answerLabels(_ questions: [BabiQuestion]) -> [Int32] {
+        var index: [String: Int32] = [:]
+        for (id, name) in classNames.enumerated() { index[name] = Int32(id) }
+        return questions.map { index[$0.answer] ?? -1 }
+    }
 }
 
 public enum TaskCatalog {
