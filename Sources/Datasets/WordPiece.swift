@@ -139,24 +139,8 @@ public struct WordPieceTokenizer: Sendable {
 
     /// `[CLS] A [SEP]` (and `B [SEP]`), truncated longest-first to at most `maximumLength` ids.
     public func encode(_ textA: String, _ textB: String? = nil, maximumLength: Int = 512) -> WordPieceEncoding {
-        let specials = textB == nil ? 2 : 3
-        precondition(maximumLength > specials, "maximumLength must leave room for at least one token")
-        var a = tokenIDs(textA)
-        var b = textB.map(tokenIDs) ?? []
-        let room = maximumLength - specials
-        if textB == nil {
-            if a.count > room { a.removeLast(a.count - room) }
-        } else if a.count + b.count > room {
-            let (keptA, keptB) = Self.longestFirst(a.count, b.count, room: room)
-            a.removeLast(a.count - keptA)
-            b.removeLast(b.count - keptB)
-        }
-        var ids = [classifierID] + a + [separatorID]
-        var types = [Int32](repeating: 0, count: ids.count)
-        if textB != nil {
-            ids += b + [separatorID]
-            types += [Int32](repeating: 1, count: b.count + 1)
-        }
+        let (ids, types) = SentenceLayout.layout(tokenIDs(textA), textB.map(tokenIDs), maximumLength: maximumLength,
+                                                 classifierID: classifierID, separatorID: separatorID)
         return WordPieceEncoding(ids: ids, tokenTypeIDs: types)
     }
 
