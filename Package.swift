@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Reporting", dependencies: ["Basics"]),
 
         // MARK: Command layer
-        .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting"]),
+        .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting", "Datasets"]),
         .executableTarget(name: "leopard", dependencies: ["Commands"]),
 
         // MARK: Tests (one target per library target)

@@ -11,6 +11,7 @@
 // parts keep the file order.
 
 import Basics
+import Foundation
 
 public enum TaskKind: String, Sendable {
     case classification
@@ -89,7 +90,8 @@ public enum TaskCatalog {
 
     /// Loads a task's data from the data directory (Fashion-MNIST and Shakespeare also look in their
     /// installed locations; see DATA.md).
-    public static func load(_ name: String, from directory: DataDirectory) throws -> Task {
+    public static func load(_ name: String, from directory: DataDirectory,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Task {
         let description = try description(of: name)
         if let number = babiNumber(name) {
             let trainFile = try Babi.load(task: number, split: .train, from: directory)
@@ -110,7 +112,7 @@ public enum TaskCatalog {
         case "ptb":
             return Task(description: description, classNames: [], data: .languageModel(try PennTreebank.corpus(from: directory)))
         case "shakespeare":
-            return Task(description: description, classNames: [], data: .languageModel(try Shakespeare.corpus(from: directory)))
+            return Task(description: description, classNames: [], data: .languageModel(try Shakespeare.corpus(from: directory, environment: environment)))
         default:
             let trainFile = try FashionMNIST.load(.train, from: directory)
             let test = try FashionMNIST.load(.test, from: directory)
@@ -149,6 +151,18 @@ public enum TaskCatalog {
             if isValidation[index] { validation.append(row) } else { train.append(row) }
         }
         return (train, validation)
+    }
+}
+
+extension Task {
+    /// Examples (or tokens, for language models) per split: (train, validation, test).
+    public var splitSizes: (train: Int, validation: Int, test: Int) {
+        switch data {
+        case .questionAnswering(let s): return (s.train.count, s.validation.count, s.test.count)
+        case .sentences(let s): return (s.train.count, s.validation.count, s.test.count)
+        case .languageModel(let c): return (c.train.count, c.validation.count, c.test.count)
+        case .images(let s): return (s.train.count, s.validation.count, s.test.count)
+        }
     }
 }
 
