@@ -76,8 +76,10 @@ public enum Babi {
             previousID = id
             let rest = line.bytes[(space + 1)...]
             guard rest.contains(0x09) else {
+                let statement = try file.string(rest, line: line).trimmingSpaces()
+                guard !statement.isEmpty else { throw file.error(line, "empty statement; expected text after the line ID") }
                 memoryIndexOfLineID[id] = memories.count
-                memories.append(try file.string(rest, line: line))
+                memories.append(statement)
                 return
             }
             let parts = rest.split(separator: 0x09, omittingEmptySubsequences: false)

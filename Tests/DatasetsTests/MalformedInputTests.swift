@@ -14,6 +14,7 @@ struct MalformedInputTests {
         ("fact not a number", "1 A b.\n2 Where is A?\tb\tone\n", "line 2", "expected space-separated integers"),
         ("empty answer", "1 A b.\n2 Where is A?\t\t1\n", "line 2", "expected a word or a comma list"),
         ("empty line", "1 A b.\n\n", "line 2", "empty line"),
+        ("empty statement", "1 A b.\n2  \n", "line 2", "empty statement"),
     ])
     func babiErrors(name: String, text: String, place: String, expected: String) throws {
         let directory = try TemporaryDirectory()

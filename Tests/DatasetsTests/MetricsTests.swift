@@ -54,6 +54,37 @@ struct MetricsTests {
         #expect(Metrics.f1(predictions: [0, 0], labels: [0, 0]) == 0)
     }
 
+    /// F1 = 2PR/(P+R) from precision and recall, on random data.
+    @Test func f1MatchesPrecisionRecallFormula() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let n = Int.random(in: 5...100, using: &generator)
+            let labels = (0..<n).map { _ in Int32.random(in: 0...1, using: &generator) }
+            let predictions = (0..<n).map { _ in Int32.random(in: 0...1, using: &generator) }
+            let truePositives = Double(zip(predictions, labels).filter { $0 == 1 && $1 == 1 }.count)
+            let precision = truePositives / Double(max(1, predictions.filter { $0 == 1 }.count))
+            let recall = truePositives / Double(max(1, labels.filter { $0 == 1 }.count))
+            let reference = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall)
+            #expect(abs(Metrics.f1(predictions: predictions, labels: labels) - reference) < 1e-12)
+        }
+    }
+
+    /// Pearson against the one-pass textbook formula (nΣxy − ΣxΣy) / √((nΣx² − (Σx)²)(nΣy² − (Σy)²)).
+    @Test func pearsonMatchesOnePassFormula() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<30 {
+            let n = Int.random(in: 3...80, using: &generator)
+            let x = (0..<n).map { _ in Double.random(in: -3...3, using: &generator) }
+            let y = x.map { $0 * 0.7 + Double.random(in: -1...1, using: &generator) }
+            let sx = x.reduce(0, +), sy = y.reduce(0, +)
+            let sxy = zip(x, y).reduce(0) { $0 + $1.0 * $1.1 }
+            let sxx = x.reduce(0) { $0 + $1 * $1 }, syy = y.reduce(0) { $0 + $1 * $1 }
+            let m = Double(n)
+            let reference = (m * sxy - sx * sy) / ((m * sxx - sx * sx) * (m * syy - sy * sy)).squareRoot()
+            #expect(abs(Metrics.pearson(x, y) - reference) < 1e-9)
+        }
+    }
+
     // x = [1,2,3,4,5], y = [2,4,5,4,5]: x̄=3, ȳ=4; Σdxdy = 6, Σdx² = 10, Σdy² = 6 → r = 6/√60.
     @Test func pearsonByHand() {
         #expect(abs(Metrics.pearson([1, 2, 3, 4, 5], [2, 4, 5, 4, 5]) - 6 / 60.0.squareRoot()) < 1e-12)
