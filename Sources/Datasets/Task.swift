@@ -1,6 +1,6 @@
-// The uniform description of every task Leopard trains on: its name (`babi/qa1` … `babi/qa20`, `glue/sst2`,
-// `glue/cola`, `glue/mrpc`, `glue/stsb`, `glue/rte`, `ptb`, `shakespeare`, `fashion-mnist`), kind, metric and
-// data. Splits (train / validation / test), by task family:
+// The uniform description of every task Leopard trains on (`TaskDescription`; `LoadedTask` adds the data): its
+// name (`babi/qa1` … `babi/qa20`, `glue/sst2`, `glue/cola`, `glue/mrpc`, `glue/stsb`, `glue/rte`, `ptb`,
+// `shakespeare`, `fashion-mnist`), kind, metric and data. Splits (train / validation / test), by task family:
 //   bAbI           train file → train minus a carved 10% validation; test file → test.
 //   GLUE           train.tsv → train minus a carved validation (10%, at most 1,000 rows); dev.tsv → test
 //                  (GLUE's test labels are hidden).
@@ -45,7 +45,9 @@ public enum TaskData: Sendable {
     case images(Splits<ImageSet>)
 }
 
-public struct Task: Sendable {
+/// A task with its data. (Not named `Task`: that would shadow Swift Concurrency's `Task` in every module that
+/// imports Datasets.)
+public struct LoadedTask: Sendable {
     public let description: TaskDescription
     /// Class names in label order: GLUE's labels, Fashion-MNIST's classes, or bAbI's answers seen in training
     /// (bytewise order; an answer string — even a comma list — is one class). Empty for regression and LMs.
@@ -91,34 +93,34 @@ public enum TaskCatalog {
     /// Loads a task's data from the data directory (Fashion-MNIST and Shakespeare also look in their
     /// installed locations; see DATA.md).
     public static func load(_ name: String, from directory: DataDirectory,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Task {
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LoadedTask {
         let description = try description(of: name)
         if let number = babiNumber(name) {
             let trainFile = try Babi.load(task: number, split: .train, from: directory)
             let test = try Babi.load(task: number, split: .test, from: directory)
             let (train, validation) = carve(trainFile, validationCount: trainFile.count / 10, seedName: name)
             let answers = Set(trainFile.map(\.answer)).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-            return Task(description: description, classNames: answers,
+            return LoadedTask(description: description, classNames: answers,
                         data: .questionAnswering(Splits(train: train, validation: validation, test: test)))
         }
         if let glue = glueTask(name) {
             let trainFile = try Glue.load(glue, .train, from: directory)
             let test = try Glue.load(glue, .dev, from: directory)
             let (train, validation) = carve(trainFile, validationCount: min(trainFile.count / 10, 1000), seedName: name)
-            return Task(description: description, classNames: glue.classNames,
+            return LoadedTask(description: description, classNames: glue.classNames,
                         data: .sentences(Splits(train: train, validation: validation, test: test)))
         }
         switch name {
         case "ptb":
-            return Task(description: description, classNames: [], data: .languageModel(try PennTreebank.corpus(from: directory)))
+            return LoadedTask(description: description, classNames: [], data: .languageModel(try PennTreebank.corpus(from: directory)))
         case "shakespeare":
-            return Task(description: description, classNames: [], data: .languageModel(try Shakespeare.corpus(from: directory, environment: environment)))
+            return LoadedTask(description: description, classNames: [], data: .languageModel(try Shakespeare.corpus(from: directory, environment: environment)))
         default:
             let trainFile = try FashionMNIST.load(.train, from: directory)
             let test = try FashionMNIST.load(.test, from: directory)
             let validationCount = min(5000, trainFile.count / 10)
             let cut = trainFile.count - validationCount
-            return Task(description: description, classNames: FashionMNIST.classNames,
+            return LoadedTask(description: description, classNames: FashionMNIST.classNames,
                         data: .images(Splits(train: trainFile.selecting(Array(0..<cut)),
                                              validation: trainFile.selecting(Array(cut..<trainFile.count)), test: test)))
         }
@@ -154,7 +156,7 @@ public enum TaskCatalog {
     }
 }
 
-extension Task {
+extension LoadedTask {
     /// Examples (or tokens, for language models) per split: (train, validation, test).
     public var splitSizes: (train: Int, validation: Int, test: Int) {
         switch data {
