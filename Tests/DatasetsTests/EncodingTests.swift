@@ -47,3 +47,15 @@ struct EncodingTests {
         }
     }
 }
+
+struct LanguageModelWindowTests {
+    @Test func windowsTileTheStreamWithShiftedTargets() {
+        let windows = TokenCorpus.windows([10, 11, 12, 13, 14, 15, 16, 17], sequenceLength: 3)
+        // 8 tokens → (8 − 1) / 3 = 2 windows; the tail token 17 is only a target.
+        #expect(windows.count == 2)
+        #expect(windows.inputs == [10, 11, 12, 13, 14, 15])
+        #expect(windows.targets == [11, 12, 13, 14, 15, 16])
+        #expect(TokenCorpus.windows([1], sequenceLength: 4).count == 0)
+        #expect(TokenCorpus.windows([1, 2, 3, 4, 5], sequenceLength: 4).targets == [2, 3, 4, 5])
+    }
+}
