@@ -15,8 +15,7 @@ enum Gzip {
         var buffer = [UInt8](repeating: 0, count: chunk)
         while true {
             let read = buffer.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32(chunk)) }
-            if read < 0 { break }
-            if read == 0 { break }
+            guard read > 0 else { break } // 0 at the end of the stream, −1 on an error (read by gzerror below)
             output.append(contentsOf: buffer[0..<Int(read)])
         }
         var code: Int32 = 0

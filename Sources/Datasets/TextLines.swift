@@ -50,12 +50,6 @@ struct TextFile {
         }
     }
 
-    func lines() throws -> [TextLine] {
-        var result: [TextLine] = []
-        try forEachLine { result.append($0) }
-        return result
-    }
-
     func error(_ line: TextLine, _ problem: String) -> InputError {
         InputError(file: path, place: "line \(line.number)", problem: problem)
     }
