@@ -78,7 +78,7 @@ struct WordPieceReferenceTests {
             if encoding.ids != expectedIDs || encoding.tokenTypeIDs != expectedTypes {
                 mismatches += 1
                 if mismatches <= 5 {
-                    Issue.record("case \(index) (max \(maximumLength)) \(a.debugDescription) / \(b.debugDescription ?? "-"):\n ours \(encoding.ids)\n tokenizers \(expectedIDs)")
+                    Issue.record("case \(index) (max \(maximumLength)) \(a.debugDescription) / \(b.map { $0.debugDescription } ?? "-"):\n ours \(encoding.ids)\n tokenizers \(expectedIDs)")
                 }
             }
         }
