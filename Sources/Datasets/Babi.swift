@@ -35,7 +35,7 @@ public enum Babi {
     /// `babi/en/qa{N}_<name>_{train,test}.txt` under the data directory; the task's name part is found by listing.
     public static func path(task: Int, split: BabiSplitFile, in directory: DataDirectory) throws -> String {
         precondition(taskNumbers.contains(task), "bAbI task numbers are 1...20")
-        let folder = directory.url("babi/en")
+        let folder = directory.filePath("babi/en")
         let suffix = "_\(split.rawValue).txt"
         let prefix = "qa\(task)_"
         if FileSystem.isDirectory(folder) {

@@ -39,13 +39,13 @@ public struct DataDirectory: Sendable, Equatable {
     }
 
     /// `path/relative` (no check that it exists).
-    public func url(_ relative: String) -> String {
+    public func filePath(_ relative: String) -> String {
         path.hasSuffix("/") ? path + relative : path + "/" + relative
     }
 
     /// `path/relative`, which must be an existing regular file; otherwise a `MissingDataError` that says how to get it.
     public func requireFile(_ relative: String, dataSet: String, howToGet: String) throws -> String {
-        let full = url(relative)
+        let full = filePath(relative)
         guard FileSystem.isRegularFile(full) else {
             throw MissingDataError(dataSet: dataSet, path: full, howToGet: howToGet, directory: self)
         }

@@ -51,7 +51,7 @@ public enum FashionMNIST {
 
     /// `<data>/fashion-mnist/` when it exists, else Debian's folder.
     public static func folder(in directory: DataDirectory) -> String {
-        let local = directory.url("fashion-mnist")
+        let local = directory.filePath("fashion-mnist")
         return FileSystem.isDirectory(local) ? local : systemFolder
     }
 

