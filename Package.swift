@@ -29,21 +29,29 @@ let package = Package(
         .target(name: "Basics"),
         .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"]),
 
-        // MARK: ML side
+        // MARK: ML side: Tensors owns OpenBLAS; Layers → Tensors; Models → Layers; Training → Models, Datasets
         // Data sets, tokenisers and task metrics as plain Swift arrays; imports Basics only (no ML module).
         .target(name: "Datasets", dependencies: ["Basics", "CZlib"], exclude: ["DATA.md"]),
+        .target(name: "Tensors", dependencies: ["Basics", "COpenBLAS"]),
+        .target(name: "Layers", dependencies: ["Basics", "Tensors"]),
+        .target(name: "Models", dependencies: ["Basics", "Tensors", "Layers"]),
+        .target(name: "Training", dependencies: ["Basics", "Tensors", "Layers", "Models", "Datasets"]),
 
         // MARK: Reporting (pure: values in, CSV/SVG text out)
         .target(name: "Reporting", dependencies: ["Basics"]),
 
         // MARK: Command layer
-        .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting", "Datasets"]),
+        .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting", "Datasets", "Training"]),
         .executableTarget(name: "leopard", dependencies: ["Commands"]),
 
         // MARK: Tests (one target per library target)
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Basics"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Basics"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Basics"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors", "Basics"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Basics"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Basics"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
     ],

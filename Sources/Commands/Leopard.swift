@@ -13,6 +13,7 @@ public struct Leopard: CommandGroup {
         """,
         subcommands: [
             VersionCommand.self,
+            BenchCommand.self,
             DataCommand.self,
         ]
     )
