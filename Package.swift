@@ -27,7 +27,8 @@ let package = Package(
 
         // MARK: Foundation layer
         .target(name: "Basics"),
-        .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"]),
+        // Storage: SQLite wrapper, zstd codec, the result store (schema in Sources/Storage/SCHEMA.md), its benchmark.
+        .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"], exclude: ["SCHEMA.md"]),
 
         // MARK: ML side: Tensors owns OpenBLAS; Layers → Tensors; Models → Layers; Training → Models, Datasets
         // Data sets, tokenisers and task metrics as plain Swift arrays; imports Basics only (no ML module).
@@ -43,6 +44,9 @@ let package = Package(
         // MARK: Command layer
         .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting", "Datasets", "Training"]),
         .executableTarget(name: "leopard", dependencies: ["Commands"]),
+        // A child process for StorageTests: writes jobs/metrics/artifacts until killed (crash safety), or holds the
+        // writer lock (two-process concurrency). Launched by the tests from the build products directory.
+        .executableTarget(name: "store-crash-writer", dependencies: ["Storage", "Basics"]),
 
         // MARK: Tests (one target per library target)
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
