@@ -15,6 +15,7 @@ public struct Leopard: CommandGroup {
             VersionCommand.self,
             StoreCommand.self,
             BenchCommand.self,
+            DataCommand.self,
         ]
     )
 }

@@ -1,15 +1,8 @@
 // `leopard bench store`: the result store's throughput (see Storage/StoreBenchmark.swift for what is measured).
-// The `bench` group also hosts the training and simulation benchmarks when those modules land.
 
 import Basics
 import Foundation
 import Storage
-
-public struct BenchCommand: CommandGroup {
-    public static let configuration = CommandConfiguration(
-        name: "bench", abstract: "Measure Leopard's throughput (use a release build: swift build -c release).",
-        subcommands: [BenchStoreCommand.self])
-}
 
 public struct BenchStoreCommand: Command {
     public static let configuration = CommandConfiguration(
