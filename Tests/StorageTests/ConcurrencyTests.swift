@@ -20,19 +20,6 @@ private func startLockHolder(_ binary: URL, path: String, seconds: Double? = nil
     return child
 }
 
-extension FileHandle {
-    /// Reads bytes until a newline or end of file.
-    fileprivate func availableLine() -> String? {
-        var bytes: [UInt8] = []
-        while true {
-            let chunk = readData(ofLength: 1)
-            if chunk.isEmpty { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-            if chunk[0] == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-            bytes.append(chunk[0])
-        }
-    }
-}
-
 @Suite(.serialized) struct ConcurrencyTests {
     @Test func aSecondWriterIsToldWhoOwnsTheStore() throws {
         guard let binary = crashWriterBinary() else { return }
