@@ -208,6 +208,24 @@ private func chain(_ prefix: String) -> [JobSpec] {
         #expect(summary.count == 4 && summary.allSatisfy { $0[1] == .text("done") && $0[2] == .integer(1) })
     }
 
+    @Test func theViewsAnswerInTheSqlite3CLIWhileTheWriterHasTheStoreOpen() throws {
+        guard let sqlite3 = which("sqlite3") else { print("SKIP: sqlite3 CLI not installed (apt-get install sqlite3)"); return }
+        let dir = try TemporaryDirectory()
+        let store = try makeStore(dir)
+        try store.registerSweep(name: "s", manifest: [:])
+        try store.insertJobsIfAbsent(sweep: "s", chain("a"))
+        for (key, metrics) in [("a-dense", []), ("a-ft", [("accuracy", 0.875), ("prune_rate", 0.5)]), ("a-trace", []),
+                               ("a-hw", [("speedup", 2.25)])] as [(String, [(name: String, value: Double)])] {
+            try store.claim(key: key)
+            try store.complete(key: key, metrics: metrics)
+        }
+        let result = try runTool(sqlite3, ["-readonly", "-csv", store.path,
+                                           "SELECT job_key, accuracy, prune_rate, speedup FROM hardware_points; SELECT kind, jobs FROM job_summary ORDER BY kind;"])
+        #expect(result.status == 0)
+        #expect(String(decoding: result.stdout, as: UTF8.self)
+                == "a-hw,0.875,0.5,2.25\ncapture-trace,1\ndense-train,1\nfinetune,1\nhw-eval,1\n")
+    }
+
     @Test func summaryCountsRowsStatesAndArtifactBytes() throws {
         let dir = try TemporaryDirectory()
         let store = try makeStore(dir)
