@@ -118,6 +118,35 @@ extension ResultStore {
         }
     }
 
+    /// Jobs with all their metrics, in insertion order, filtered like `jobs(state:sweep:kind:)` (one query): what
+    /// Pareto fronts and plots read.
+    public func jobResults(state: JobState? = .done, sweep: String? = nil, kind: String? = nil) throws -> [(job: JobRecord, metrics: [String: Double])] {
+        var conditions: [String] = []
+        var bindings: [SQLValue] = []
+        if let state { conditions.append("j.state = ?"); bindings.append(.text(state.rawValue)) }
+        if let sweep { conditions.append("j.sweep = ?"); bindings.append(.text(sweep)) }
+        if let kind { conditions.append("j.kind = ?"); bindings.append(.text(kind)) }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let columns = Self.jobColumns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        return try read {
+            var results: [(job: JobRecord, metrics: [String: Double])] = []
+            let statement = try database.prepare("""
+                SELECT \(columns.joined(separator: ", ")), m.name, m.value
+                FROM jobs j LEFT JOIN metrics m ON m.job_key = j.key \(filter) ORDER BY j.rowid
+                """)
+            try statement.bind(bindings)
+            let nameColumn = columns.count
+            while try statement.step() {
+                let key = statement.string(at: 0) ?? ""
+                if results.last?.job.key != key { results.append((Self.jobRecord(statement), [:])) }
+                if let name = statement.string(at: nameColumn) {
+                    results[results.count - 1].metrics[name] = statement.optionalDouble(at: nameColumn + 1) ?? .nan
+                }
+            }
+            return results
+        }
+    }
+
     // MARK: Artifacts
 
     /// Stores artifacts for a job outside completion (e.g. a trace written while the job still runs).

@@ -204,6 +204,11 @@ private func chain(_ prefix: String) -> [JobSpec] {
         }
         let rows = try store.rows("SELECT job_key, finetune_key, accuracy, prune_rate, speedup, energy_reduction, cycles FROM hardware_points")
         #expect(rows == [[.text("a-hw"), .text("a-ft"), .real(0.94), .real(0.7), .real(2.5), .real(3.1), .null]])
+        let results = try store.jobResults(kind: "hw-eval")
+        #expect(results.count == 1 && results[0].job.key == "a-hw")
+        #expect(results[0].metrics == ["speedup": 2.5, "energy_reduction": 3.1])
+        #expect(try store.jobResults().map { $0.metrics.count } == [1, 2, 0, 2])
+        #expect(try store.jobResults(state: .pending).isEmpty)
         let summary = try store.rows("SELECT kind, state, jobs FROM job_summary ORDER BY kind")
         #expect(summary.count == 4 && summary.allSatisfy { $0[1] == .text("done") && $0[2] == .integer(1) })
     }
