@@ -3,6 +3,8 @@
 # same thread count and OpenBLAS environment, one JSON line per run, then medians per setting.
 #   benchmarks/side_by_side.sh [LEOPARD_BINARY] [ROUNDS] [STEPS]
 # LEOPARD_BINARY defaults to the release build; PYTHON (default .venv/bin/python3) must import torch.
+# On a machine shared with other work, set TORCH_OMP_WAIT_POLICY=PASSIVE: PyTorch's OpenMP workers otherwise
+# spin-wait for each other and its 2-thread speed collapses under contention (Leopard's workers block).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LEOPARD=${1:-$(swift build -c release --show-bin-path)/leopard}
@@ -15,7 +17,7 @@ for round in $(seq 1 "$ROUNDS"); do
     if [ "$envset" = haswell ]; then E=(env OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512); else E=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE); fi
     for threads in 1 2; do
       echo "$envset $threads leopard $("${E[@]}" "$LEOPARD" bench train --model bert-tiny --threads "$threads" --steps "$STEPS" --json | tr -d '\n ')" | tee -a "$OUT"
-      echo "$envset $threads torch $("${E[@]}" "$PYTHON" benchmarks/torch_bench.py --threads "$threads" --steps "$STEPS" --json)" | tee -a "$OUT"
+      echo "$envset $threads torch $("${E[@]}" ${TORCH_OMP_WAIT_POLICY:+OMP_WAIT_POLICY=$TORCH_OMP_WAIT_POLICY} "$PYTHON" benchmarks/torch_bench.py --threads "$threads" --steps "$STEPS" --json)" | tee -a "$OUT"
     done
   done
 done
