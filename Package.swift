@@ -27,6 +27,17 @@ let package = Package(
         .target(name: "Basics"),
         .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"]),
 
+        // MARK: Hardware side (never imports the ML side; meets it only in Workloads)
+        // Workloads: attention traces and their .npy/meta.json form, quantisation, per-layer statistics.
+        .target(name: "Workloads", dependencies: ["Basics"]),
+        // AcceleratorModel: bit-serial engine, cycle-level and analytic models, energy/area tables.
+        // CBitKernels: SSE2 16-bit multiply-add kernels of the bit-serial engine (owned by AcceleratorModel only).
+        .target(name: "CBitKernels"),
+        .target(name: "AcceleratorModel", dependencies: ["Basics", "Workloads", "CBitKernels"],
+                exclude: ["HARDWARE.md", "Tables"]),
+        // Benchmarks: simulation vs dense sgemm reference; the only hardware-side target that may use COpenBLAS.
+        .target(name: "Benchmarks", dependencies: ["Basics", "Workloads", "AcceleratorModel", "COpenBLAS"]),
+
         // MARK: Command layer
         .target(name: "Commands", dependencies: ["Basics", "Storage"]),
         .executableTarget(name: "leopard", dependencies: ["Commands"]),
@@ -34,6 +45,9 @@ let package = Package(
         // MARK: Tests (one target per library target)
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Basics"]),
+        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Basics"]),
+        .testTarget(name: "AcceleratorModelTests", dependencies: ["AcceleratorModel", "Workloads", "Basics"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "AcceleratorModel", "Workloads", "Basics"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
     ],
     swiftLanguageModes: [.v5]
