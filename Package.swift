@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Basics"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Basics"]),
-        .testTarget(name: "AcceleratorModelTests", dependencies: ["AcceleratorModel", "Workloads", "Basics"]),
+        .testTarget(name: "AcceleratorModelTests", dependencies: ["AcceleratorModel", "CBitKernels", "Workloads", "Basics"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "AcceleratorModel", "Workloads", "Basics"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
     ],
