@@ -22,16 +22,31 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // gzip inflate for Fashion-MNIST's IDX files; owned by Datasets.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Foundation layer
         .target(name: "Basics"),
-        .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"]),
+        // Storage: SQLite wrapper, zstd codec, the result store (schema in Sources/Storage/SCHEMA.md), its benchmark.
+        .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"], exclude: ["SCHEMA.md"]),
+
+        // MARK: ML side: Tensors owns OpenBLAS; Layers → Tensors; Models → Layers; Training → Models, Datasets
+        // Data sets, tokenisers and task metrics as plain Swift arrays; imports Basics only (no ML module).
+        .target(name: "Datasets", dependencies: ["Basics", "CZlib"], exclude: ["DATA.md"]),
+        .target(name: "Tensors", dependencies: ["Basics", "COpenBLAS"]),
+        .target(name: "Layers", dependencies: ["Basics", "Tensors"]),
+        .target(name: "Models", dependencies: ["Basics", "Tensors", "Layers"]),
+        .target(name: "Training", dependencies: ["Basics", "Tensors", "Layers", "Models", "Datasets"]),
+
+        // MARK: Reporting (pure: values in, CSV/SVG text out)
+        .target(name: "Reporting", dependencies: ["Basics"]),
 
         // MARK: Hardware side (never imports the ML side; meets it only in Workloads)
         // Workloads: attention traces and their .npy/meta.json form, quantisation, per-layer statistics.
         .target(name: "Workloads", dependencies: ["Basics"]),
         // AcceleratorModel: bit-serial engine, cycle-level and analytic models, energy/area tables.
-        // CBitKernels: SSE2 16-bit multiply-add kernels of the bit-serial engine (owned by AcceleratorModel only).
+        // CBitKernels: the engine's 16-bit multiply-add row kernels in C (SSE2/AVX2/AVX-512BW chosen at run time),
+        // owned by AcceleratorModel only.
         .target(name: "CBitKernels"),
         .target(name: "AcceleratorModel", dependencies: ["Basics", "Workloads", "CBitKernels"],
                 exclude: ["HARDWARE.md", "Tables"]),
@@ -39,8 +54,12 @@ let package = Package(
         .target(name: "Benchmarks", dependencies: ["Basics", "Workloads", "AcceleratorModel", "COpenBLAS"]),
 
         // MARK: Command layer
-        .target(name: "Commands", dependencies: ["Basics", "Storage"]),
+        .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting", "Datasets", "Training",
+                                               "Workloads", "AcceleratorModel", "Benchmarks"]),
         .executableTarget(name: "leopard", dependencies: ["Commands"]),
+        // A child process for StorageTests: writes jobs/metrics/artifacts until killed (crash safety), or holds the
+        // writer lock (two-process concurrency). Launched by the tests from the build products directory.
+        .executableTarget(name: "store-crash-writer", dependencies: ["Storage", "Basics"]),
 
         // MARK: Tests (one target per library target)
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
@@ -48,6 +67,12 @@ let package = Package(
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Basics"]),
         .testTarget(name: "AcceleratorModelTests", dependencies: ["AcceleratorModel", "CBitKernels", "Workloads", "Basics"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "AcceleratorModel", "Workloads", "Basics"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Basics"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Basics"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors", "Basics"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Basics"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Basics"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
     ],
     swiftLanguageModes: [.v5]

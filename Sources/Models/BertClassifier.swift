@@ -1,0 +1,325 @@
+// The BERT-style encoder classifier (post-LayerNorm, as BERT):
+//   h₀ = Dropout(LN(E_tok[x] + E_pos[t]))
+//   per layer:  a = Attention(h·W_qkvᵀ + b) · W_oᵀ + b;  h' = LN(h + Dropout(a))
+//               f = GELU(h'·W_upᵀ + b) · W_downᵀ + b;    h″ = LN(h' + Dropout(f))
+//   logits = h_L[:, 0, :] · W_clsᵀ + b  (CLS pooling, no tanh pooler);  loss = cross-entropy (ignore −100) or MSE.
+// Shapes are declared once per batch size in `Activations`; nothing is allocated inside a training step.
+import Basics
+import Layers
+import Tensors
+
+/// One batch of token sequences. `tokens` is [batch, time] row-major; `lengths` gives the valid (unpadded) tokens
+/// of each example; `labels` are class ids (classification) and `targets` real values (regression, classes = 1).
+public struct TokenBatch: Sendable {
+    public var batch: Int
+    public var time: Int
+    public var tokens: [Int32]
+    public var lengths: [Int32]
+    public var labels: [Int32]
+    public var targets: [Float]
+
+    public init(batch: Int, time: Int, tokens: [Int32], lengths: [Int32]? = nil, labels: [Int32] = [], targets: [Float] = []) {
+        precondition(tokens.count == batch * time, "\(tokens.count) tokens for a \(batch)×\(time) batch")
+        self.batch = batch; self.time = time; self.tokens = tokens
+        self.lengths = lengths ?? [Int32](repeating: Int32(time), count: batch)
+        self.labels = labels; self.targets = targets
+        precondition(self.lengths.count == batch)
+    }
+
+    /// A reproducible random batch (benchmarks, tests): uniform tokens, full lengths, uniform labels.
+    public static func random(batch: Int, time: Int, vocabulary: Int, classes: Int, seed: UInt64) -> TokenBatch {
+        var rng = SeededGenerator(seed: seed)
+        let tokens = (0..<(batch * time)).map { _ in Int32(rng.nextInt(below: vocabulary)) }
+        let labels = (0..<batch).map { _ in Int32(rng.nextInt(below: classes)) }
+        return TokenBatch(batch: batch, time: time, tokens: tokens, labels: labels)
+    }
+}
+
+public final class BertClassifier: @unchecked Sendable {
+    public let config: BertConfig
+    public let parameters: ParameterSet
+    /// One optional score transform per layer (nil = dense attention). Set by the learned-pruning layer.
+    public var scoreTransforms: [(any ScoreTransform)?]
+    /// When false (the default) and the last layer has no score transform, the last layer carries only the CLS
+    /// rows past its attention (queries of other positions feed nothing the head reads): identical logits, loss and
+    /// gradients for ~40% fewer FLOPs in bert-tiny. Set true to compute every position of the last layer (e.g. to
+    /// capture its full attention scores for traces).
+    public var computeFullLastLayer = false
+    var usesCompactLastLayer: Bool { config.layers > 0 && !computeFullLastLayer && scoreTransforms[config.layers - 1] == nil }
+    /// Dropout randomness; reseeded by `init(seed:)`, advanced by every training forward.
+    public var dropoutGenerator: SeededGenerator
+    private var acts: Activations?
+    private var lastTraining = false
+
+    public init(config: BertConfig, seed: UInt64) {
+        self.config = config
+        parameters = ParameterSet(layout: config.parameterLayout)
+        scoreTransforms = Array(repeating: nil, count: config.layers)
+        var rng = SeededGenerator(seed: seed)
+        dropoutGenerator = SeededGenerator(seed: seed ^ 0xD50F_0A7E)
+        // BERT initialisation: N(0, 0.02²) for matrices and embeddings, zero biases, unit norm gains.
+        for e in parameters.entries {
+            if e.name.hasSuffix("norm.weight") { Initialiser.constant(parameters.view(e.name), 1) }
+            else if e.decays { Initialiser.normal(parameters.view(e.name), std: 0.02, using: &rng) }
+        }
+    }
+
+    public var metadata: [String: String] { ["config": CanonicalJSON.encode(config.json)] }
+
+    /// Activations and backward scratch for one (batch, time) shape, allocated once.
+    final class Activations {
+        let b: Int, t: Int
+        let tokens: Tensor32, lengths: Tensor32, labels: Tensor32
+        let targets: Tensor
+        let emb, embOut, embMean, embRstd, embMask: Tensor
+        let layers: [LayerActs]
+        let pooled, logits, probs: Tensor
+        // backward scratch
+        let gOut, gRes, gBranch, gAtty, gQKV, gFFa, gFFb, gScores, gPooled, gLogits: Tensor
+
+        init(config c: BertConfig, batch b: Int, time t: Int) {
+            self.b = b; self.t = t
+            let n = b * t, ch = c.channels, f = c.ffHidden
+            tokens = Tensor32(count: n); lengths = Tensor32(count: b); labels = Tensor32(count: b)
+            targets = Tensor(shape: [b])
+            emb = Tensor(shape: [n, ch]); embOut = Tensor(shape: [n, ch]); embMean = Tensor(shape: [n]); embRstd = Tensor(shape: [n])
+            embMask = Tensor(shape: c.dropout > 0 ? [n, ch] : [0])
+            layers = (0..<c.layers).map { _ in LayerActs(config: c, batch: b, time: t) }
+            pooled = Tensor(shape: [b, ch]); logits = Tensor(shape: [b, c.classes]); probs = Tensor(shape: [b, c.classes])
+            gOut = Tensor(shape: [n, ch]); gRes = Tensor(shape: [n, ch]); gBranch = Tensor(shape: [n, ch])
+            gAtty = Tensor(shape: [n, ch]); gQKV = Tensor(shape: [n, 3 * ch])
+            gFFa = Tensor(shape: [n, f]); gFFb = Tensor(shape: [n, f])
+            gScores = Tensor(shape: [b, c.heads, t, t])
+            gPooled = Tensor(shape: [b, ch]); gLogits = Tensor(shape: [b, c.classes])
+        }
+    }
+
+    final class LayerActs {
+        let clsInput: Tensor
+        let qkv, scores, transformed, probs, atty, attProj, attMask, res1, ln1, ln1Mean, ln1Rstd: Tensor
+        let ff1, gelu, ff2, ffMask, res2, out, outMean, outRstd: Tensor
+        init(config c: BertConfig, batch b: Int, time t: Int) {
+            let n = b * t, ch = c.channels, f = c.ffHidden
+            qkv = Tensor(shape: [n, 3 * ch])
+            clsInput = Tensor(shape: [b, ch])
+            scores = Tensor(shape: [b, c.heads, t, t]); transformed = Tensor(shape: [b, c.heads, t, t])
+            probs = Tensor(shape: [b, c.heads, t, t])
+            atty = Tensor(shape: [n, ch]); attProj = Tensor(shape: [n, ch])
+            attMask = Tensor(shape: c.dropout > 0 ? [n, ch] : [0])
+            res1 = Tensor(shape: [n, ch]); ln1 = Tensor(shape: [n, ch]); ln1Mean = Tensor(shape: [n]); ln1Rstd = Tensor(shape: [n])
+            ff1 = Tensor(shape: [n, f]); gelu = Tensor(shape: [n, f]); ff2 = Tensor(shape: [n, ch])
+            ffMask = Tensor(shape: c.dropout > 0 ? [n, ch] : [0])
+            res2 = Tensor(shape: [n, ch]); out = Tensor(shape: [n, ch]); outMean = Tensor(shape: [n]); outRstd = Tensor(shape: [n])
+        }
+    }
+
+    private func activations(batch b: Int, time t: Int) -> Activations {
+        if let a = acts, a.b == b, a.t == t { return a }
+        precondition(t <= config.maxTime, "sequence length \(t) exceeds the model's \(config.maxTime)")
+        let a = Activations(config: config, batch: b, time: t)
+        acts = a
+        return a
+    }
+
+    /// The last forward's logits, [batch, classes].
+    public var logits: [Float] { acts?.logits.values ?? [] }
+
+    /// The exposed pre-softmax scaled scores of layer `layer` from the last forward, [batch, heads, T, T]. In a
+    /// compact last layer (see `computeFullLastLayer`) only the CLS rows are computed, stored as [batch, heads, T].
+    public func attentionScores(layer: Int) -> TensorView? { acts?.layers[layer].scores.view }
+    public func attentionProbabilities(layer: Int) -> TensorView? { acts?.layers[layer].probs.view }
+
+    /// Runs the forward pass and returns the loss (task loss plus any score-transform regulariser terms).
+    @discardableResult
+    public func forward(_ batch: TokenBatch, training: Bool) -> Double {
+        let c = config, a = activations(batch: batch.batch, time: batch.time)
+        let b = a.b, t = a.t, n = b * t, ch = c.channels, f = c.ffHidden
+        let p = parameters
+        lastTraining = training
+        a.tokens.set(batch.tokens); a.lengths.set(batch.lengths)
+        let regression = c.classes == 1
+        if regression { precondition(batch.targets.count == b, "regression needs \(b) targets"); batch.targets.withUnsafeBufferPointer { a.targets.pointer.update(from: $0.baseAddress!, count: b) } }
+        else { precondition(batch.labels.count == b, "classification needs \(b) labels"); a.labels.set(batch.labels) }
+        let dropout = training ? c.dropout : 0
+
+        Embedding.forward(out: a.emb.pointer, tokens: a.tokens.pointer, tokenTable: p.value("embeddings.token"),
+                          positionTable: p.value("embeddings.position"), batch: b, time: t, channels: ch, vocabulary: c.vocabulary)
+        LayerNorm.forward(out: a.embOut.pointer, mean: a.embMean.pointer, rstd: a.embRstd.pointer, inp: a.emb.pointer,
+                          weight: p.value("embeddings.norm.weight"), bias: p.value("embeddings.norm.bias"), rows: n, channels: ch,
+                          epsilon: c.layerNormEpsilon)
+        if dropout > 0 {
+            Dropout.forward(out: a.embOut.pointer, mask: a.embMask.pointer, inp: a.embOut.pointer, count: n * ch,
+                            probability: dropout, rng: &dropoutGenerator)
+        }
+        var h = a.embOut.pointer
+        let shape = AttentionShape(batch: b, time: t, channels: ch, heads: c.heads)
+        let mask = AttentionMask(causal: false, lengths: a.lengths.pointer)
+        let compactLast = usesCompactLastLayer
+        for (l, la) in a.layers.enumerated() {
+            let pre = "layers.\(l)."
+            Linear.forward(out: la.qkv.pointer, inp: h, weight: p.value(pre + "attention.qkv.weight"),
+                           bias: p.value(pre + "attention.qkv.bias"), rows: n, inFeatures: ch, outFeatures: 3 * ch)
+            // Rows this layer carries past attention: all tokens, or only the CLS rows in a compact last layer.
+            let rows: Int
+            var hRows = UnsafePointer(h)
+            if compactLast && l == c.layers - 1 {
+                rows = b
+                Attention.forwardFirstQuery(out: la.atty.pointer, probs: la.probs.pointer, scores: la.scores.pointer,
+                                            qkv: la.qkv.pointer, shape: shape, mask: mask)
+                Pooling.clsForward(out: la.clsInput.pointer, inp: h, batch: b, time: t, channels: ch)
+                hRows = UnsafePointer(la.clsInput.pointer)
+            } else {
+                rows = n
+                let transform = scoreTransforms[l]
+                Attention.forward(out: la.atty.pointer, probs: la.probs.pointer, scores: la.scores.pointer,
+                                  transformed: transform == nil ? nil : la.transformed.pointer, qkv: la.qkv.pointer,
+                                  shape: shape, mask: mask, transform: transform, training: training)
+            }
+            Linear.forward(out: la.attProj.pointer, inp: la.atty.pointer, weight: p.value(pre + "attention.output.weight"),
+                           bias: p.value(pre + "attention.output.bias"), rows: rows, inFeatures: ch, outFeatures: ch)
+            if dropout > 0 {
+                Dropout.forward(out: la.attProj.pointer, mask: la.attMask.pointer, inp: la.attProj.pointer, count: rows * ch,
+                                probability: dropout, rng: &dropoutGenerator)
+            }
+            Residual.forward(out: la.res1.pointer, a: hRows, b: la.attProj.pointer, count: rows * ch)
+            LayerNorm.forward(out: la.ln1.pointer, mean: la.ln1Mean.pointer, rstd: la.ln1Rstd.pointer, inp: la.res1.pointer,
+                              weight: p.value(pre + "attention.norm.weight"), bias: p.value(pre + "attention.norm.bias"),
+                              rows: rows, channels: ch, epsilon: c.layerNormEpsilon)
+            Linear.forward(out: la.ff1.pointer, inp: la.ln1.pointer, weight: p.value(pre + "ffn.up.weight"),
+                           bias: p.value(pre + "ffn.up.bias"), rows: rows, inFeatures: ch, outFeatures: f)
+            GELU.forward(out: la.gelu.pointer, inp: la.ff1.pointer, count: rows * f)
+            Linear.forward(out: la.ff2.pointer, inp: la.gelu.pointer, weight: p.value(pre + "ffn.down.weight"),
+                           bias: p.value(pre + "ffn.down.bias"), rows: rows, inFeatures: f, outFeatures: ch)
+            if dropout > 0 {
+                Dropout.forward(out: la.ff2.pointer, mask: la.ffMask.pointer, inp: la.ff2.pointer, count: rows * ch,
+                                probability: dropout, rng: &dropoutGenerator)
+            }
+            Residual.forward(out: la.res2.pointer, a: la.ln1.pointer, b: la.ff2.pointer, count: rows * ch)
+            LayerNorm.forward(out: la.out.pointer, mean: la.outMean.pointer, rstd: la.outRstd.pointer, inp: la.res2.pointer,
+                              weight: p.value(pre + "ffn.norm.weight"), bias: p.value(pre + "ffn.norm.bias"),
+                              rows: rows, channels: ch, epsilon: c.layerNormEpsilon)
+            h = la.out.pointer
+        }
+        if compactLast {
+            a.pooled.pointer.update(from: h, count: b * ch)
+        } else {
+            Pooling.clsForward(out: a.pooled.pointer, inp: h, batch: b, time: t, channels: ch)
+        }
+        Linear.forward(out: a.logits.pointer, inp: a.pooled.pointer, weight: p.value("classifier.weight"),
+                       bias: p.value("classifier.bias"), rows: b, inFeatures: ch, outFeatures: c.classes)
+        var loss: Double
+        if regression {
+            loss = MSE.forward(pred: a.logits.pointer, target: a.targets.pointer, count: b)
+        } else {
+            loss = CrossEntropy.forward(probs: a.probs.pointer, logits: a.logits.pointer, targets: a.labels.pointer,
+                                        rows: b, classes: c.classes)
+        }
+        for tr in scoreTransforms { if let tr { loss += tr.regularizerLoss } }
+        return loss
+    }
+
+    /// Backward pass of the last forward; ACCUMULATES into `parameters.gradients` (zero them per step).
+    /// `lossScale` multiplies the task-loss gradient (1/k for k-step gradient accumulation).
+    public func backward(lossScale: Float = 1) {
+        guard let a = acts else { preconditionFailure("backward() before forward()") }
+        let c = config, b = a.b, t = a.t, n = b * t, ch = c.channels, f = c.ffHidden
+        let p = parameters
+        let dropout = lastTraining ? c.dropout : 0
+        let shape = AttentionShape(batch: b, time: t, channels: ch, heads: c.heads)
+        let mask = AttentionMask(causal: false, lengths: a.lengths.pointer)
+
+        a.gLogits.zero(); a.gPooled.zero(); a.gOut.zero()
+        if c.classes == 1 {
+            MSE.backward(dpred: a.gLogits.pointer, pred: a.logits.pointer, target: a.targets.pointer, count: b, scale: lossScale)
+        } else {
+            CrossEntropy.backward(dlogits: a.gLogits.pointer, probs: a.probs.pointer, targets: a.labels.pointer,
+                                  rows: b, classes: c.classes, scale: lossScale)
+        }
+        Linear.backward(dinp: a.gPooled.pointer, dweight: p.grad("classifier.weight"), dbias: p.grad("classifier.bias"),
+                        dout: a.gLogits.pointer, inp: a.pooled.pointer, weight: p.value("classifier.weight"),
+                        rows: b, inFeatures: ch, outFeatures: c.classes)
+        let compactLast = usesCompactLastLayer
+        if compactLast {
+            a.gOut.pointer.update(from: a.gPooled.pointer, count: b * ch)
+        } else {
+            Pooling.clsBackward(dinp: a.gOut.pointer, dout: a.gPooled.pointer, batch: b, time: t, channels: ch)
+        }
+
+        // Invariant at the top of each iteration: gOut = dL/d(layer output) (its first b rows in a compact layer).
+        for l in stride(from: c.layers - 1, through: 0, by: -1) {
+            let la = a.layers[l], pre = "layers.\(l)."
+            let hIn = l == 0 ? a.embOut.pointer : a.layers[l - 1].out.pointer
+            let compact = compactLast && l == c.layers - 1
+            let rows = compact ? b : n
+            // LN2 → gRes = dL/dres2, which flows to ln1 (residual) and to the FFN branch.
+            a.gRes.zero()
+            LayerNorm.backward(dinp: a.gRes.pointer, dweight: p.grad(pre + "ffn.norm.weight"), dbias: p.grad(pre + "ffn.norm.bias"),
+                               dout: a.gOut.pointer, inp: la.res2.pointer, weight: p.value(pre + "ffn.norm.weight"),
+                               mean: la.outMean.pointer, rstd: la.outRstd.pointer, rows: rows, channels: ch)
+            let gFF2 = branchGradient(a.gRes.pointer, mask: dropout > 0 ? la.ffMask.pointer : nil, scratch: a.gBranch.pointer, count: rows * ch)
+            a.gFFa.zero()
+            Linear.backward(dinp: a.gFFa.pointer, dweight: p.grad(pre + "ffn.down.weight"), dbias: p.grad(pre + "ffn.down.bias"),
+                            dout: gFF2, inp: la.gelu.pointer, weight: p.value(pre + "ffn.down.weight"), rows: rows, inFeatures: f, outFeatures: ch)
+            a.gFFb.zero()
+            GELU.backward(dinp: a.gFFb.pointer, inp: la.ff1.pointer, dout: a.gFFa.pointer, count: rows * f)
+            // dL/dln1 = gRes (residual) + FFN-up input gradient: accumulate straight into gRes.
+            Linear.backward(dinp: a.gRes.pointer, dweight: p.grad(pre + "ffn.up.weight"), dbias: p.grad(pre + "ffn.up.bias"),
+                            dout: a.gFFb.pointer, inp: la.ln1.pointer, weight: p.value(pre + "ffn.up.weight"), rows: rows, inFeatures: ch, outFeatures: f)
+            // LN1 → gOut becomes dL/dres1 (gOut is free again).
+            a.gOut.zero()
+            LayerNorm.backward(dinp: a.gOut.pointer, dweight: p.grad(pre + "attention.norm.weight"), dbias: p.grad(pre + "attention.norm.bias"),
+                               dout: a.gRes.pointer, inp: la.res1.pointer, weight: p.value(pre + "attention.norm.weight"),
+                               mean: la.ln1Mean.pointer, rstd: la.ln1Rstd.pointer, rows: rows, channels: ch)
+            let gProj = branchGradient(a.gOut.pointer, mask: dropout > 0 ? la.attMask.pointer : nil, scratch: a.gBranch.pointer, count: rows * ch)
+            a.gAtty.zero()
+            Linear.backward(dinp: a.gAtty.pointer, dweight: p.grad(pre + "attention.output.weight"), dbias: p.grad(pre + "attention.output.bias"),
+                            dout: gProj, inp: la.atty.pointer, weight: p.value(pre + "attention.output.weight"), rows: rows, inFeatures: ch, outFeatures: ch)
+            a.gQKV.zero()
+            if compact {
+                Attention.backwardFirstQuery(dqkv: a.gQKV.pointer, dout: a.gAtty.pointer, probs: la.probs.pointer,
+                                             qkv: la.qkv.pointer, shape: shape, mask: mask)
+                // The residual gradient reaches only the CLS rows of the layer input: scatter the compact rows.
+                a.gBranch.pointer.update(from: a.gOut.pointer, count: b * ch)
+                a.gOut.zero()
+                Pooling.clsBackward(dinp: a.gOut.pointer, dout: a.gBranch.pointer, batch: b, time: t, channels: ch)
+            } else {
+                Attention.backward(dqkv: a.gQKV.pointer, dscores: a.gScores.pointer, dout: a.gAtty.pointer, probs: la.probs.pointer,
+                                   scores: la.scores.pointer, qkv: la.qkv.pointer, shape: shape, mask: mask, transform: scoreTransforms[l])
+            }
+            // dL/dh_in = dL/dres1 (residual, already in gOut) + QKV input gradient → gOut, the next iteration's invariant.
+            Linear.backward(dinp: a.gOut.pointer, dweight: p.grad(pre + "attention.qkv.weight"), dbias: p.grad(pre + "attention.qkv.bias"),
+                            dout: a.gQKV.pointer, inp: hIn, weight: p.value(pre + "attention.qkv.weight"), rows: n, inFeatures: ch, outFeatures: 3 * ch)
+        }
+        // Embedding dropout and LayerNorm, then the tables.
+        let gEmbOut = branchGradient(a.gOut.pointer, mask: dropout > 0 ? a.embMask.pointer : nil, scratch: a.gBranch.pointer, count: n * ch)
+        a.gRes.zero()
+        LayerNorm.backward(dinp: a.gRes.pointer, dweight: p.grad("embeddings.norm.weight"), dbias: p.grad("embeddings.norm.bias"),
+                           dout: gEmbOut, inp: a.emb.pointer, weight: p.value("embeddings.norm.weight"),
+                           mean: a.embMean.pointer, rstd: a.embRstd.pointer, rows: n, channels: ch)
+        Embedding.backward(dTokenTable: p.grad("embeddings.token"), dPositionTable: p.grad("embeddings.position"),
+                           dout: a.gRes.pointer, tokens: a.tokens.pointer, batch: b, time: t, channels: ch)
+    }
+
+    /// The gradient entering a dropout-wrapped branch: g itself without dropout, else g ⊙ mask in `scratch`.
+    private func branchGradient(_ g: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>, count: Int) -> UnsafeMutablePointer<Float> {
+        guard let mask else { return g }
+        for i in 0..<count { scratch[i] = g[i] * mask[i] }
+        return scratch
+    }
+}
+
+/// Int32 counterpart of `Tensor` for token ids, lengths and labels (stable pointer, allocated once).
+final class Tensor32 {
+    let count: Int
+    let pointer: UnsafeMutablePointer<Int32>
+    init(count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+    deinit { pointer.deallocate() }
+    func set(_ values: [Int32]) {
+        precondition(values.count == count)
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
+    }
+}

@@ -1,0 +1,35 @@
+// The contract between the learned-pruning protocol (dense training → threshold fine-tuning per λ → hard-threshold
+// evaluation, DESIGN.md §1) and a model family bound to a task's data. Each family (encoder on GLUE, decoder on
+// PTB/Shakespeare, ViT on Fashion-MNIST, MemN2N on bAbI) provides one conforming type; the protocol code is
+// written once against this.
+import Datasets
+import Models
+import Tensors
+
+public enum EvaluationSplit: String, Sendable {
+    case validation, test
+}
+
+public protocol PruningTask: AnyObject {
+    /// Preset name, e.g. "bert-tiny".
+    var presetName: String { get }
+    /// The task (name, metric, higher-is-better).
+    var task: TaskDescription { get }
+    /// The model's trainable weights (flat values + gradients). Thresholds are NOT here: they belong to the
+    /// score transforms and have their own optimiser and learning rate.
+    var parameters: ParameterSet { get }
+    /// The model as seen by pruning.
+    var model: any AttentionPrunable { get }
+    /// Minibatches per training epoch (of the training subset in use).
+    var batchesPerEpoch: Int { get }
+    /// Forward + backward of training minibatch `index` of `epoch` (order shuffled deterministically from the
+    /// task's seed and the epoch), ACCUMULATING into `parameters.gradients` and into the transforms' own
+    /// gradients. Returns the loss: task loss plus every transform's `regularizerLoss`.
+    func accumulateGradients(batch index: Int, epoch: Int) -> Double
+    /// The task metric on a split, in inference mode (hard rule in transforms, no dropout). `limit` caps the
+    /// number of examples (nil = the whole split).
+    func evaluate(_ split: EvaluationSplit, limit: Int?) throws -> Double
+    /// Runs inference on the first `examples` examples of the test split with a recorder attached and returns
+    /// what it recorded (one record per attention layer per forward batch).
+    func captureAttention(examples: Int) throws -> [AttentionRecorder.Record]
+}
