@@ -11,6 +11,7 @@ import AcceleratorModel
 import Basics
 import COpenBLAS
 import Dispatch
+import Foundation
 import Workloads
 
 public struct AcceleratorBenchmarkReport: Sendable {
@@ -35,6 +36,8 @@ public struct AcceleratorBenchmarkReport: Sendable {
     public let speedup: Double
     public let meanPlanes: Double
     public let parallel: Bool
+    /// The 1-minute load average when the run ended (other processes distort every timing); −1 if unknown.
+    public let loadAverage: Double
 
     public var json: JSONValue {
         .object([
@@ -45,6 +48,7 @@ public struct AcceleratorBenchmarkReport: Sendable {
             "full_simulate_over_sgemm": JSONValue(fullSimulateOverSgemm),
             "analytic_points_per_s": JSONValue(analyticPointsPerSecond), "speedup": JSONValue(speedup),
             "mean_planes": JSONValue(meanPlanes), "parallel": JSONValue(parallel),
+            "load_average_1m": JSONValue(loadAverage),
         ])
     }
 }
@@ -117,7 +121,15 @@ public enum AcceleratorBenchmark {
             pruneRate: outcome!.statistics.pruneRate, repetitions: repetitions, sgemmSeconds: sgemm,
             engineSeconds: engine, cycleSeconds: cycle, fullSimulateSeconds: full,
             analyticPointsPerSecond: Double(evaluations) / elapsed,
-            speedup: result!.speedup(.pruningAndTermination), meanPlanes: result!.meanPlanes, parallel: parallel)
+            speedup: result!.speedup(.pruningAndTermination), meanPlanes: result!.meanPlanes, parallel: parallel,
+            loadAverage: currentLoadAverage())
+    }
+
+    /// The first field of /proc/loadavg, or −1 where it does not exist.
+    static func currentLoadAverage() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+              let first = text.split(separator: " ").first, let value = Double(first) else { return -1 }
+        return value
     }
 
     /// Median wall-clock seconds of `repetitions` runs of `body` (after one warm-up run).
