@@ -20,6 +20,15 @@ void leopard_score_row(const int16_t *q, const int16_t *k, int keyBegin, int key
                        int64_t threshold, const int64_t *certain, const int64_t *slack,
                        uint8_t *planes, uint8_t *kept);
 
+/// The same computation for 16 keys per instruction (AVX-512BW only; check leopard_kernel_level() == 3).
+/// Keys are transposed and pair-interleaved: kt[p·keysPadded + j] = (uint16_t)k[j][2p] | k[j][2p+1] << 16 for
+/// p < pairs and j < keysPadded (a multiple of 16; padding keys are zero). qPairs[p] is the same packing of the
+/// query. certain and slack are 16-entry int32 tables (entries ≥ bits unused); every value involved is below
+/// 2^31 by the caller's bound. Results are written for keys [keyBegin, keyEnd) only.
+void leopard_score_row_t16(const int32_t *qPairs, const int32_t *kt, int keysPadded, int pairs, int keyBegin,
+                           int keyEnd, int bits, int64_t threshold, const int32_t *certain, const int32_t *slack,
+                           uint8_t *planes, uint8_t *kept);
+
 /// 0 = portable loop, 1 = SSE2, 2 = AVX2, 3 = AVX-512BW: the instruction set leopard_score_row uses here.
 int leopard_kernel_level(void);
 
