@@ -50,6 +50,12 @@ public struct SimulationResult: Equatable, Sendable {
         cycles(baseline) / cycles(mode)
     }
 
+    /// Over all layers: unit-cycles spent on planes / (qkUnits × cycles).
+    public func unitUtilization(_ mode: SimulationMode) -> Double {
+        let busy = layers.reduce(0) { $0 + $1.result(mode).unitBusyCycles }
+        return Accelerator.utilization(busy, hardware, cycles(mode))
+    }
+
     /// Wall-clock seconds at the hardware clock.
     public func seconds(_ mode: SimulationMode) -> Double { cycles(mode) / (hardware.frequencyMHz * 1e6) }
 
