@@ -72,7 +72,7 @@ struct CycleSimulator {
                     let out = timingBuffer.baseAddress!
                     func body(_ m: Int) {
                         var state = SchedulerState(units: hardware.qkUnits, fifoDepth: hardware.fifoDepth,
-                                                   horizon: layer.bits * cyclesPerPlane + (hardware.fifoDepth + 2) * backCycles + normalizeCycles + 2)
+                                                   horizon: layer.bits * cyclesPerPlane + 2)
                         out[m] = simulateMatrix(batch: m / layer.headCount, head: m % layer.headCount,
                                                 planes: planes.baseAddress!, kept: kept.baseAddress!, state: &state)
                     }
