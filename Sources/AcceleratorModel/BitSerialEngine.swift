@@ -172,8 +172,9 @@ struct PackedLayer {
         }
         // certain[m] = (2^m − 1)·|q|₁: terminated by plane m for sure when below the gap;
         // slack[m] = (2^m − 1)·Q⁺: the bound's slack after the planes down to m.
-        var certain = [Int64](repeating: 0, count: bits)
-        var slack = [Int64](repeating: 0, count: bits)
+        // 16 entries each; certain is padded with Int64.max past the last plane (the AVX2 kernel compares all 16).
+        var certain = [Int64](repeating: .max, count: 16)
+        var slack = [Int64](repeating: 0, count: 16)
         for m in 0..<bits {
             certain[m] = ((Int64(1) << Int64(m)) - 1) * qAbs
             slack[m] = ((Int64(1) << Int64(m)) - 1) * qPlus

@@ -12,13 +12,12 @@
 // fixed-length loop, and the first two step-up candidates are evaluated for every key, kept or not (both
 // low-bit dot products in one pass over the key); only the rare case of a third step (and beyond) loops.
 // (Computing m from a floating-point quotient instead of the counting loop was measured slower.)
-#define ROW_LOOP(DOT, LOWDOTS2, LOWDOT)                                                         \
+#define ROW_LOOP(DOT, LOWDOTS2, LOWDOT, COUNT)                                                         \
     for (int j = keyBegin; j < keyEnd; j++) {                                                   \
         const int16_t *kr = k + (long)j * stride;                                               \
         int64_t s = DOT(q, kr, stride);                                                         \
         int64_t gap = threshold - s;                                                            \
-        int m = 0;                                                                              \
-        for (int c = 1; c < bits; c++) m += certain[c] < gap;                                   \
+        int m = COUNT(certain, gap, bits);                                                      \
         int next1 = m + 1 < bits ? m + 1 : bits - 1;                                            \
         int next2 = m + 2 < bits ? m + 2 : bits - 1;                                            \
         int32_t low1, low2;                                                                     \
@@ -37,6 +36,13 @@
         planes[j] = (uint8_t)(isKept ? bits : bits - m);                                        \
         kept[j] = (uint8_t)isKept;                                                              \
     }
+
+/// The number of c in 1..<bits with certain[c] < gap: the largest m whose certain bound is below the gap.
+static inline int count_certain(const int64_t *certain, int64_t gap, int bits) {
+    int m = 0;
+    for (int c = 1; c < bits; c++) m += certain[c] < gap;
+    return m;
+}
 
 static inline int32_t dot_plain(const int16_t *a, const int16_t *b, int n) {
     int32_t s = 0;
@@ -58,7 +64,7 @@ static inline void low_dots2_plain(const int16_t *a, const int16_t *b, int n, in
 
 static void row_plain(const int16_t *q, const int16_t *k, int keyBegin, int keyEnd, int stride, int bits,
                       int64_t threshold, const int64_t *certain, const int64_t *slack, uint8_t *planes, uint8_t *kept) {
-    ROW_LOOP(dot_plain, low_dots2_plain, low_dot_plain)
+    ROW_LOOP(dot_plain, low_dots2_plain, low_dot_plain, count_certain)
 }
 
 #ifdef LEOPARD_X86
@@ -99,7 +105,7 @@ static inline void low_dots2_sse2(const int16_t *a, const int16_t *b, int n, int
 
 static void row_sse2(const int16_t *q, const int16_t *k, int keyBegin, int keyEnd, int stride, int bits,
                      int64_t threshold, const int64_t *certain, const int64_t *slack, uint8_t *planes, uint8_t *kept) {
-    ROW_LOOP(dot_sse2, low_dots2_sse2, low_dot_sse2)
+    ROW_LOOP(dot_sse2, low_dots2_sse2, low_dot_sse2, count_certain)
 }
 
 __attribute__((target("avx2"))) static inline int32_t hsum256(__m256i acc) {
@@ -142,9 +148,22 @@ __attribute__((target("avx2"))) static inline void low_dots2_avx2(const int16_t 
     *out2 = _mm_extract_epi32(sums, 1);
 }
 
+/// count_certain with four 64-bit compares per instruction; certain has 16 entries, those at or past `bits`
+/// (and entry 0, which is 0 and never counted) are handled by the caller's padding with INT64_MAX and a mask.
+__attribute__((target("avx2"))) static inline int count_certain_avx2(const int64_t *certain, int64_t gap, int bits) {
+    __m256i g = _mm256_set1_epi64x(gap);
+    int below = 0;
+    for (int c = 0; c < 16; c += 4) {
+        __m256i t = _mm256_loadu_si256((const __m256i *)(certain + c));
+        below |= _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(g, t))) << c;
+    }
+    (void)bits;
+    return __builtin_popcount(below & 0xFFFE);
+}
+
 __attribute__((target("avx2"))) static void row_avx2(const int16_t *q, const int16_t *k, int keyBegin, int keyEnd,
         int stride, int bits, int64_t threshold, const int64_t *certain, const int64_t *slack, uint8_t *planes, uint8_t *kept) {
-    ROW_LOOP(dot_avx2, low_dots2_avx2, low_dot_avx2)
+    ROW_LOOP(dot_avx2, low_dots2_avx2, low_dot_avx2, count_certain_avx2)
 }
 
 #endif

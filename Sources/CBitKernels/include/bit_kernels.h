@@ -13,7 +13,8 @@
 
 /// Scores one query row against keys [keyBegin, keyEnd) of one matrix (the fast path of BitSerialEngine).
 /// q: the padded query row; k: the matrix's padded key rows (stride elements each, stride % 16 == 0).
-/// certain[m] = (2^m − 1)·|q|₁ and slack[m] = (2^m − 1)·Q⁺ for m < bits. Writes, per key j, planes[j] = bit
+/// certain[m] = (2^m − 1)·|q|₁ and slack[m] = (2^m − 1)·Q⁺ for m < bits; both tables have 16 entries, certain
+/// padded with INT64_MAX from index bits on. Writes, per key j, planes[j] = bit
 /// planes processed and kept[j] = 1 if S ≥ threshold. The caller guarantees stride·2^(2·bits−2) < 2^31, so
 /// every 32-bit sum is exact.
 void leopard_score_row(const int16_t *q, const int16_t *k, int keyBegin, int keyEnd, int stride, int bits,
