@@ -132,8 +132,7 @@ public enum AcceleratorBenchmark {
             for units in 1...64 {
                 var point = hw
                 point.qkUnits = units
-                if let r = Accelerator.evaluateAnalytic(statistics: statistics, queryCounts: [sequenceLength],
-                                                        keyCounts: [sequenceLength], hardware: point).result {
+                if let r = Accelerator.evaluateAnalytic(statistics: statistics, hardware: point).result {
                     sink += r.cycles(.pruningAndTermination)
                 }
             }
