@@ -27,8 +27,8 @@ let package = Package(
 
         // MARK: Foundation layer
         .target(name: "Basics"),
-        // Storage: SQLite wrapper, zstd codec, the result store (schema in Sources/Storage/SCHEMA.md), its benchmark.
-        .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"], exclude: ["SCHEMA.md"]),
+        // Storage: SQLite wrapper, zstd codec, the result store (schema documented in README.md), its benchmark.
+        .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"]),
 
         // MARK: ML side: Tensors owns OpenBLAS; Layers → Tensors; Models → Layers; Training → Models, Datasets
         // Data sets, tokenisers and task metrics as plain Swift arrays; imports Basics only (no ML module).
