@@ -35,10 +35,21 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["Basics", "COpenBLAS"]),
         .target(name: "Layers", dependencies: ["Basics", "Tensors"]),
         .target(name: "Models", dependencies: ["Basics", "Tensors", "Layers"]),
-        .target(name: "Training", dependencies: ["Basics", "Tensors", "Layers", "Models", "Datasets"]),
+        .target(name: "Training", dependencies: ["Basics", "Tensors", "Layers", "Models", "Datasets", "Workloads"]),
 
         // MARK: Reporting (pure: values in, CSV/SVG text out)
         .target(name: "Reporting", dependencies: ["Basics"]),
+
+        // MARK: Hardware side (never imports the ML side; meets it only in Workloads)
+        // Workloads: attention traces and their .npy/meta.json form, quantisation, per-layer statistics.
+        .target(name: "Workloads", dependencies: ["Basics"]),
+        // AcceleratorModel: bit-serial engine, cycle-level and analytic models, energy/area tables.
+        // CBitKernels: SSE2 16-bit multiply-add kernels of the bit-serial engine (owned by AcceleratorModel only).
+        .target(name: "CBitKernels"),
+        .target(name: "AcceleratorModel", dependencies: ["Basics", "Workloads", "CBitKernels"],
+                exclude: ["HARDWARE.md", "Tables"]),
+        // Benchmarks: simulation vs dense sgemm reference; the only hardware-side target that may use COpenBLAS.
+        .target(name: "Benchmarks", dependencies: ["Basics", "Workloads", "AcceleratorModel", "COpenBLAS"]),
 
         // MARK: Command layer
         .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting", "Datasets", "Training"]),
@@ -51,8 +62,11 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Basics"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors", "Basics"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Basics"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Basics"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Datasets", "Workloads", "Basics"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
+        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Basics"]),
+        .testTarget(name: "AcceleratorModelTests", dependencies: ["AcceleratorModel", "Workloads", "Basics"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "AcceleratorModel", "Workloads", "Basics"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,1 @@
+// Header-only: the kernels are static inline in include/bit_kernels.h.
