@@ -27,7 +27,8 @@ let package = Package(
 
         // MARK: Foundation layer
         .target(name: "Basics"),
-        .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"]),
+        // Storage: SQLite wrapper, zstd codec, the result store (schema in Sources/Storage/SCHEMA.md), its benchmark.
+        .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"], exclude: ["SCHEMA.md"]),
 
         // MARK: ML side: Tensors owns OpenBLAS; Layers → Tensors; Models → Layers; Training → Models, Datasets
         // Data sets, tokenisers and task metrics as plain Swift arrays; imports Basics only (no ML module).
@@ -44,7 +45,8 @@ let package = Package(
         // Workloads: attention traces and their .npy/meta.json form, quantisation, per-layer statistics.
         .target(name: "Workloads", dependencies: ["Basics"]),
         // AcceleratorModel: bit-serial engine, cycle-level and analytic models, energy/area tables.
-        // CBitKernels: SSE2 16-bit multiply-add kernels of the bit-serial engine (owned by AcceleratorModel only).
+        // CBitKernels: the engine's 16-bit multiply-add row kernels in C (SSE2/AVX2/AVX-512BW chosen at run time),
+        // owned by AcceleratorModel only.
         .target(name: "CBitKernels"),
         .target(name: "AcceleratorModel", dependencies: ["Basics", "Workloads", "CBitKernels"],
                 exclude: ["HARDWARE.md", "Tables"]),
@@ -52,21 +54,25 @@ let package = Package(
         .target(name: "Benchmarks", dependencies: ["Basics", "Workloads", "AcceleratorModel", "COpenBLAS"]),
 
         // MARK: Command layer
-        .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting", "Datasets", "Training"]),
+        .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting", "Datasets", "Training",
+                                               "Workloads", "AcceleratorModel", "Benchmarks"]),
         .executableTarget(name: "leopard", dependencies: ["Commands"]),
+        // A child process for StorageTests: writes jobs/metrics/artifacts until killed (crash safety), or holds the
+        // writer lock (two-process concurrency). Launched by the tests from the build products directory.
+        .executableTarget(name: "store-crash-writer", dependencies: ["Storage", "Basics"]),
 
         // MARK: Tests (one target per library target)
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Basics"]),
+        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Basics"]),
+        .testTarget(name: "AcceleratorModelTests", dependencies: ["AcceleratorModel", "CBitKernels", "Workloads", "Basics"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "AcceleratorModel", "Workloads", "Basics"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Basics"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Basics"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors", "Basics"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Basics"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Datasets", "Workloads", "Basics"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
-        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Basics"]),
-        .testTarget(name: "AcceleratorModelTests", dependencies: ["AcceleratorModel", "Workloads", "Basics"]),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "AcceleratorModel", "Workloads", "Basics"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
     ],
     swiftLanguageModes: [.v5]

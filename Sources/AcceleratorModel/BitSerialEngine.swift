@@ -74,8 +74,8 @@ public enum BitSerialEngine {
 
     /// The whole layer with the fast path (falls back to the reference when 32-bit sums could overflow).
     public static func run(_ layer: LayerTrace, parallel: Bool = true) -> LayerOutcome {
-        let stride = (layer.headDim + 7) / 8 * 8
-        let worst = Double(stride) * Double(1 << (2 * layer.bits - 2))
+        let align = Int(LEOPARD_ROW_ALIGN)
+        let worst = Double((layer.headDim + align - 1) / align * align) * Double(1 << (2 * layer.bits - 2))
         guard worst < Double(Int32.max) else { return runReference(layer, parallel: parallel) }
         let packed = PackedLayer(layer)
         return run(layer, parallel: parallel) { b, h, i, keys, planesOut, keptOut in
@@ -123,8 +123,8 @@ public enum BitSerialEngine {
     }
 }
 
-/// Q and K as 16-bit values, each row zero-padded to a multiple of 8 elements (zeros change no sum), for the
-/// pmaddwd kernels of CBitKernels.
+/// Q and K as 16-bit values, each row zero-padded to a multiple of 32 elements (zeros change no sum), for the
+/// multiply-add kernels of CBitKernels.
 struct PackedLayer {
     let layer: LayerTrace
     /// Padded row length.
@@ -135,7 +135,8 @@ struct PackedLayer {
     init(_ layer: LayerTrace) {
         self.layer = layer
         let d = layer.headDim
-        let stride = (d + 7) / 8 * 8
+        let align = Int(LEOPARD_ROW_ALIGN)
+        let stride = (d + align - 1) / align * align
         self.stride = stride
         func pack(_ values: [Int32], rows: Int) -> [Int16] {
             var out = [Int16](repeating: 0, count: rows * stride)
@@ -151,10 +152,6 @@ struct PackedLayer {
     func scoreRow(batch b: Int, head h: Int, query i: Int, keys: Range<Int>,
                   planes: UnsafeMutablePointer<UInt8>, kept: UnsafeMutablePointer<UInt8>) {
         let bits = layer.bits
-        let threshold = layer.threshold.value(head: h)
-        let qRow = ((b * layer.headCount + h) * layer.queryCount + i) * stride
-        let n = Int32(stride)
-        let kBase = (b * layer.headCount + h) * layer.keyCount
         var qPlus: Int64 = 0, qAbs: Int64 = 0
         let qo = layer.queryOffset(batch: b, head: h, query: i)
         for t in 0..<layer.headDim {
@@ -162,44 +159,21 @@ struct PackedLayer {
             qPlus += max(v, 0)
             qAbs += abs(v)
         }
-        // Per-row tables: certain[m] = (2^m − 1)·|q|₁ (terminated by plane m for sure when below the gap) and
-        // slack[m] = (2^m − 1)·Q⁺, so the per-key search needs only comparisons and one dot product per step.
-        var certain = (Int64(0), Int64(0), Int64(0), Int64(0), Int64(0), Int64(0), Int64(0), Int64(0),
-                       Int64(0), Int64(0), Int64(0), Int64(0), Int64(0), Int64(0), Int64(0), Int64(0))
-        var slack = certain
-        withUnsafeMutableBytes(of: &certain) { certainRaw in
-            withUnsafeMutableBytes(of: &slack) { slackRaw in
-                let certainTable = certainRaw.bindMemory(to: Int64.self), slackTable = slackRaw.bindMemory(to: Int64.self)
-                for m in 0..<bits {
-                    certainTable[m] = ((Int64(1) << Int64(m)) - 1) * qAbs
-                    slackTable[m] = ((Int64(1) << Int64(m)) - 1) * qPlus
-                }
-                q.withUnsafeBufferPointer { qBuffer in
-                    k.withUnsafeBufferPointer { kBuffer in
-                        let qp = qBuffer.baseAddress! + qRow
-                        for j in keys {
-                            let kp = kBuffer.baseAddress! + (kBase + j) * stride
-                            let s = Int64(leopard_dot_i16(qp, kp, n))
-                            if s >= threshold {
-                                planes[j] = UInt8(bits)
-                                kept[j] = 1
-                                continue
-                            }
-                            let gap = threshold &- s
-                            // Largest m whose certain bound is below the gap (certain[0] = 0 < gap always).
-                            var m = 0
-                            while m &+ 1 < bits && certainTable[m &+ 1] < gap { m &+= 1 }
-                            // Then step up while f(m + 1) = slack[m + 1] − q·low_{m+1}(k) < gap.
-                            while m &+ 1 < bits {
-                                let next = m &+ 1
-                                let low = Int64(leopard_low_dot_i16(qp, kp, n, Int16(truncatingIfNeeded: (1 << next) &- 1)))
-                                if slackTable[next] &- low < gap { m = next } else { break }
-                            }
-                            planes[j] = UInt8(truncatingIfNeeded: bits &- m)
-                            kept[j] = 0
-                        }
-                    }
-                }
+        // certain[m] = (2^m − 1)·|q|₁: terminated by plane m for sure when below the gap;
+        // slack[m] = (2^m − 1)·Q⁺: the bound's slack after the planes down to m.
+        var certain = [Int64](repeating: 0, count: bits)
+        var slack = [Int64](repeating: 0, count: bits)
+        for m in 0..<bits {
+            certain[m] = ((Int64(1) << Int64(m)) - 1) * qAbs
+            slack[m] = ((Int64(1) << Int64(m)) - 1) * qPlus
+        }
+        let qRow = ((b * layer.headCount + h) * layer.queryCount + i) * stride
+        let kMatrix = (b * layer.headCount + h) * layer.keyCount * stride
+        q.withUnsafeBufferPointer { qBuffer in
+            k.withUnsafeBufferPointer { kBuffer in
+                leopard_score_row(qBuffer.baseAddress! + qRow, kBuffer.baseAddress! + kMatrix,
+                                  Int32(keys.lowerBound), Int32(keys.upperBound), Int32(stride), Int32(bits),
+                                  layer.threshold.value(head: h), certain, slack, planes, kept)
             }
         }
     }

@@ -138,6 +138,8 @@ struct SchedulerState {
     /// Back-end start time of FIFO entry n, at index n % fifoDepth.
     var fifoStarts: [Int]
     var pushCount = 0
+    /// pushCount % fifoDepth, kept incrementally (a division per push is measurable here).
+    var fifoSlot = 0
     var backFree = 0
 
     init(units: Int, fifoDepth: Int, horizon: Int) {
@@ -154,74 +156,89 @@ struct SchedulerState {
 
     mutating func startMatrix(at time: Int) {
         pushCount = 0
+        fifoSlot = 0
         backFree = time
     }
 
     /// Schedules one row's keys; returns the cycle at which every unit is free again.
+    /// (Written as one flat loop over raw pointers: this is the simulator's hot path.)
     mutating func runRow(start: Int, keys: Range<Int>, planes: UnsafePointer<UInt8>, kept: UnsafePointer<UInt8>,
                          fixedPlanes: UInt8?, allKept: Bool, cyclesPerPlane: Int, backCycles: Int,
                          timing: inout MatrixTiming) -> Int {
-        let words = self.words, ringMask = self.ringMask, horizon = ringMask
+        let words = self.words, ringMask = self.ringMask, fifoDepth = self.fifoDepth
         var now = start
         var nextKey = keys.lowerBound
+        let endKey = keys.upperBound
         var busy = 0
         var lastFree = start
+        var unitBusy = 0, stall = 0, backBusy = 0
+        var pushCount = self.pushCount, backFree = self.backFree, slot = self.fifoSlot
+        let uniformLatency = Int(fixedPlanes ?? 0) * cyclesPerPlane
         buckets.withUnsafeMutableBufferPointer { bucketBuffer in
-            pendingKept.withUnsafeMutableBufferPointer { pending in
-                fifoStarts.withUnsafeMutableBufferPointer { starts in
-                    let bucket = bucketBuffer.baseAddress!
-                    @inline(__always) func insert(_ unit: Int, at t: Int) {
-                        precondition(t - now <= horizon, "calendar horizon exceeded")
-                        bucket[(t & ringMask) * words + (unit >> 6)] |= UInt64(1) << UInt64(unit & 63)
-                    }
-                    @inline(__always) func dispatch(_ unit: Int, at t: Int) {
+            pendingKept.withUnsafeMutableBufferPointer { pendingBuffer in
+                fifoStarts.withUnsafeMutableBufferPointer { startsBuffer in
+                    let bucket = bucketBuffer.baseAddress!, pending = pendingBuffer.baseAddress!
+                    let starts = startsBuffer.baseAddress!
+                    // Every unit is free at the row start: the first keys go to units 0, 1, ... in order.
+                    let first = min(units, keys.count)
+                    for unit in 0..<first {
                         let j = nextKey
-                        nextKey += 1
-                        let latency = Int(fixedPlanes ?? planes[j]) * cyclesPerPlane
-                        timing.unitBusyCycles += latency
+                        nextKey &+= 1
+                        let latency = fixedPlanes == nil ? Int(planes[j]) &* cyclesPerPlane : uniformLatency
+                        unitBusy &+= latency
                         pending[unit] = allKept || kept[j] != 0
-                        insert(unit, at: t + latency)
-                        busy += 1
+                        bucket[((now &+ latency) & ringMask) &* words &+ (unit >> 6)] |= UInt64(1) << UInt64(unit & 63)
                     }
-                    for unit in 0..<min(units, keys.count) { dispatch(unit, at: now) }
+                    busy = first
                     while busy > 0 {
-                        let base = (now & ringMask) * words
+                        let base = (now & ringMask) &* words
                         var w = 0
                         while w < words {
-                            let x = bucket[base + w]
-                            if x == 0 { w += 1; continue }
-                            bucket[base + w] = x & (x &- 1)
+                            let x = bucket[base &+ w]
+                            if x == 0 { w &+= 1; continue }
+                            bucket[base &+ w] = x & (x &- 1)
                             let unit = w << 6 | x.trailingZeroBitCount
-                            busy -= 1
                             if pending[unit] {
                                 pending[unit] = false
                                 // FIFO push n needs entry n − depth to have left (started on the back-end).
-                                var pushTime = now
-                                let slot = pushCount % fifoDepth
-                                if pushCount >= fifoDepth { pushTime = max(pushTime, starts[slot]) }
+                                let pushTime = pushCount >= fifoDepth ? max(now, starts[slot]) : now
                                 let backStart = max(pushTime, backFree)
-                                backFree = backStart + backCycles
+                                backFree = backStart &+ backCycles
                                 starts[slot] = backStart
-                                pushCount += 1
-                                timing.backBusyCycles += backCycles
+                                pushCount &+= 1
+                                slot &+= 1
+                                if slot == fifoDepth { slot = 0 }
+                                backBusy &+= backCycles
                                 if pushTime > now {
-                                    timing.unitStallCycles += pushTime - now
-                                    insert(unit, at: pushTime)
-                                    busy += 1
+                                    precondition(pushTime &- now <= ringMask, "calendar horizon exceeded")
+                                    stall &+= pushTime &- now
+                                    bucket[(pushTime & ringMask) &* words &+ (unit >> 6)] |= UInt64(1) << UInt64(unit & 63)
                                     continue
                                 }
                             }
-                            if nextKey < keys.upperBound {
-                                dispatch(unit, at: now)
+                            if nextKey < endKey {
+                                let j = nextKey
+                                nextKey &+= 1
+                                let latency = fixedPlanes == nil ? Int(planes[j]) &* cyclesPerPlane : uniformLatency
+                                unitBusy &+= latency
+                                pending[unit] = allKept || kept[j] != 0
+                                bucket[((now &+ latency) & ringMask) &* words &+ (unit >> 6)] |= UInt64(1) << UInt64(unit & 63)
                             } else {
+                                busy &-= 1
                                 lastFree = now
                             }
                         }
-                        if busy > 0 { now += 1 }
+                        now &+= 1
                     }
                 }
             }
         }
+        self.pushCount = pushCount
+        self.fifoSlot = slot
+        self.backFree = backFree
+        timing.unitBusyCycles += unitBusy
+        timing.unitStallCycles += stall
+        timing.backBusyCycles += backBusy
         return lastFree
     }
 }

@@ -13,6 +13,7 @@ public struct Leopard: CommandGroup {
         """,
         subcommands: [
             VersionCommand.self,
+            StoreCommand.self,
             BenchCommand.self,
             DataCommand.self,
         ]

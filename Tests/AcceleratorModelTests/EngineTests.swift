@@ -1,6 +1,7 @@
 import Basics
 import Testing
 @testable import AcceleratorModel
+import CBitKernels
 @testable import Workloads
 
 /// The exactness property of bit-serial early termination: the pruned set equals S < T bit for bit, and no kept
@@ -146,5 +147,27 @@ import Testing
             previousPlanes = s.totalPlanes
             previousKept = s.keptPairs
         }
+    }
+}
+
+/// Every instruction-set version of the C row kernel (portable, SSE2, AVX2, AVX-512BW — those this CPU has)
+/// agrees with the reference engine. Serialized: the kernel level is process-global.
+@Suite(.serialized) struct KernelLevelTests {
+    @Test func everyKernelLevelMatchesReference() {
+        let best = leopard_force_kernel_level(-1)
+        defer { _ = leopard_force_kernel_level(-1) }
+        let layers = [(12, 64), (8, 13), (13, 40), (4, 100)].map { bits, d in
+            EngineTests.layer(bits: bits, d: d, seed: UInt64(bits * d), mask: .causal, lengths: [9, 4], extremes: true)
+        }
+        let references = layers.map { BitSerialEngine.runReference($0) }
+        for level in 0...best {
+            #expect(leopard_force_kernel_level(Int32(level)) == level)
+            for (layer, reference) in zip(layers, references) {
+                let fast = BitSerialEngine.run(layer, parallel: false)
+                #expect(fast.planes == reference.planes, "kernel level \(level), bits \(layer.bits), d \(layer.headDim)")
+                #expect(fast.kept == reference.kept)
+            }
+        }
+        print("kernel levels checked: 0...\(best) (0 portable, 1 SSE2, 2 AVX2, 3 AVX-512BW)")
     }
 }
