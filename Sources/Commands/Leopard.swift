@@ -17,6 +17,7 @@ public struct Leopard: CommandGroup {
             BenchCommand.self,
             DataCommand.self,
             SimulateCommand.self,
+            TrainCommand.self,
         ]
     )
 }
