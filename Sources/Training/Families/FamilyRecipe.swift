@@ -1,0 +1,100 @@
+// Pieces shared by the memn2n, gpt2-tiny and vit-tiny PruningTask adapters: the deterministic minibatch order,
+// the dense-training recipe of each family, and a small dense-training loop (used by tests and by the
+// measurements in docs/results-families.md; the learned-pruning protocol has its own loop).
+import Basics
+import Models
+import Tensors
+
+/// Minibatch order of one training set: each epoch is a fresh permutation drawn from (seed, epoch); an epoch has
+/// ⌊count / batchSize⌋ full batches (the remainder, different every epoch, is left out so every batch has one shape).
+final class EpochOrder {
+    let count: Int
+    let batchSize: Int
+    let seed: UInt64
+    private var cachedEpoch = -1
+    private var permutation: [Int] = []
+
+    init(count: Int, batchSize: Int, seed: UInt64) {
+        precondition(batchSize >= 1 && count >= batchSize, "need at least one batch of \(batchSize) from \(count) examples")
+        self.count = count; self.batchSize = batchSize; self.seed = seed
+    }
+
+    var batchesPerEpoch: Int { count / batchSize }
+
+    /// Example indices of batch `index` of `epoch`.
+    func indices(batch index: Int, epoch: Int) -> ArraySlice<Int> {
+        precondition(index >= 0 && index < batchesPerEpoch, "batch \(index) outside 0..<\(batchesPerEpoch)")
+        if epoch != cachedEpoch {
+            var rng = SeededGenerator(seed: seed ^ (UInt64(epoch) &+ 1) &* 0x9E37_79B9_7F4A_7C15)
+            permutation = Array(0..<count)
+            rng.shuffle(&permutation)
+            cachedEpoch = epoch
+        }
+        return permutation[(index * batchSize)..<((index + 1) * batchSize)]
+    }
+}
+
+/// Evaluation chunks: consecutive ranges of at most `size` examples covering 0..<count.
+func chunks(count: Int, size: Int) -> [Range<Int>] {
+    stride(from: 0, to: count, by: size).map { $0..<min(count, $0 + size) }
+}
+
+/// How a family's dense model is trained (AdamW with linear warmup and decay, gradient clipping).
+public struct FamilyRecipe: Sendable, Equatable {
+    public var epochs: Int
+    public var learningRate: Float
+    public var warmupSteps: Int
+    public var weightDecay: Float
+    public var clipNorm: Double?
+
+    public init(epochs: Int, learningRate: Float, warmupSteps: Int = 0, weightDecay: Float = 0, clipNorm: Double? = 1) {
+        self.epochs = epochs; self.learningRate = learningRate; self.warmupSteps = warmupSteps
+        self.weightDecay = weightDecay; self.clipNorm = clipNorm
+    }
+
+    public func schedule(batchesPerEpoch: Int) -> LearningRateSchedule {
+        LearningRateSchedule(peak: learningRate, minimum: learningRate * 0.05, warmupSteps: warmupSteps,
+                             totalSteps: epochs * batchesPerEpoch, decay: .linear)
+    }
+}
+
+public struct DenseTrainingResult: Sendable {
+    public let epochs: Int
+    public let steps: Int
+    public let seconds: Double
+    /// Mean training loss of each epoch.
+    public let epochLosses: [Double]
+}
+
+public enum FamilyTraining {
+    /// Trains `task`'s weights densely (no transforms expected) with `recipe`. `progress(epoch, meanLoss)` is
+    /// called after every epoch. Throws `TrainingDivergedError` on a non-finite loss or gradient.
+    public static func trainDense(_ task: any PruningTask, recipe: FamilyRecipe,
+                                  progress: (Int, Double) -> Void = { _, _ in }) throws -> DenseTrainingResult {
+        let p = task.parameters
+        let optimizer = AdamW(weightDecay: recipe.weightDecay)
+        let schedule = recipe.schedule(batchesPerEpoch: task.batchesPerEpoch)
+        let start = TrainingBenchmark.monotonicSeconds()
+        var step = 0
+        var losses: [Double] = []
+        for epoch in 0..<recipe.epochs {
+            var total = 0.0
+            for index in 0..<task.batchesPerEpoch {
+                p.zeroGradients()
+                let loss = task.accumulateGradients(batch: index, epoch: epoch)
+                if !loss.isFinite { throw TrainingDivergedError(step: step, tensor: "loss", detail: "value \(loss)") }
+                let norm = recipe.clipNorm.map { GradientClipping.clip(p, maxNorm: $0) } ?? GradientClipping.globalNorm(p)
+                if !norm.isFinite {
+                    let culprit = p.firstNonFinite()
+                    throw TrainingDivergedError(step: step, tensor: culprit?.name ?? "gradients", detail: "gradient")
+                }
+                optimizer.step(p, learningRate: schedule.rate(at: step))
+                total += loss
+                step += 1
+            }
+            losses.append(total / Double(max(task.batchesPerEpoch, 1)))
+            progress(epoch, losses.last!)
+        }
+        return DenseTrainingResult(epochs: recipe.epochs, steps: step, seconds: TrainingBenchmark.monotonicSeconds() - start, epochLosses: losses)
+    }
+}
