@@ -9,7 +9,7 @@ import Training
 public struct BenchCommand: CommandGroup {
     public static let configuration = CommandConfiguration(
         name: "bench", abstract: "Benchmarks of the training engine and the simulators.",
-        subcommands: [BenchTrainCommand.self])
+        subcommands: [BenchTrainCommand.self, BenchDenseCommand.self])
 }
 
 public struct BenchTrainCommand: Command {

@@ -2,6 +2,7 @@
 // the dense-training recipe of each family, and a small dense-training loop (used by tests and by the
 // measurements in docs/results-families.md; the learned-pruning protocol has its own loop).
 import Basics
+import Datasets
 import Models
 import Tensors
 
@@ -96,5 +97,69 @@ public enum FamilyTraining {
             progress(epoch, losses.last!)
         }
         return DenseTrainingResult(epochs: recipe.epochs, steps: step, seconds: TrainingBenchmark.monotonicSeconds() - start, epochLosses: losses)
+    }
+}
+
+/// The three family presets of this folder, by name: which tasks they run on, their dense recipe and factory.
+/// (The learned-pruning `Presets` registry lists them with its own λ and threshold settings.)
+public struct FamilyPreset: Sendable {
+    public let name: String
+    public let tasks: [String]
+    public let recipe: @Sendable (String) -> FamilyRecipe
+    public let make: @Sendable (String, DataDirectory, UInt64) throws -> any PruningTask
+
+    public static let memn2n = FamilyPreset(
+        name: "memn2n", tasks: Babi.taskNumbers.map { "babi/qa\($0)" }, recipe: { _ in MemN2NSettings.recipe },
+        make: { try makeMemN2NTask(task: $0, dataDirectory: $1, seed: $2) })
+    public static let gpt2Tiny = FamilyPreset(
+        name: "gpt2-tiny", tasks: ["ptb", "shakespeare"], recipe: { GPT2TinySettings.recipe(for: $0) },
+        make: { try makeGPT2TinyTask(task: $0, dataDirectory: $1, seed: $2) })
+    public static let vitTiny = FamilyPreset(
+        name: "vit-tiny", tasks: ["fashion-mnist"], recipe: { _ in ViTTinySettings.recipe },
+        make: { try makeViTTinyTask(task: $0, dataDirectory: $1, seed: $2) })
+
+    public static let all = [memn2n, gpt2Tiny, vitTiny]
+
+    public static func named(_ name: String) throws -> FamilyPreset {
+        guard let preset = all.first(where: { $0.name == name }) else {
+            throw UsageError("unknown family preset \"\(name)\"; expected one of \(all.map(\.name).joined(separator: ", "))")
+        }
+        return preset
+    }
+}
+
+/// What a dense run measured.
+public struct DenseRunReport: Sendable {
+    public let preset: String
+    public let task: TaskDescription
+    public let parameterCount: Int
+    public let batchesPerEpoch: Int
+    public let training: DenseTrainingResult
+    public let validationMetric: Double
+    public let testMetric: Double
+    /// Seconds spent loading and encoding the data (not part of training time).
+    public let loadSeconds: Double
+    public let evaluationSeconds: Double
+}
+
+extension FamilyTraining {
+    /// Loads `task`, trains `preset` densely with its recipe (`epochs` overrides), evaluates on validation and test.
+    public static func denseRun(preset: FamilyPreset, task name: String, dataDirectory: DataDirectory, seed: UInt64,
+                                epochs: Int? = nil, progress: (Int, Double) -> Void = { _, _ in }) throws -> DenseRunReport {
+        guard preset.tasks.contains(name) else {
+            throw UsageError("\(preset.name) does not run on \(name); its tasks: \(preset.tasks.joined(separator: ", "))")
+        }
+        let t0 = TrainingBenchmark.monotonicSeconds()
+        let task = try preset.make(name, dataDirectory, seed)
+        let t1 = TrainingBenchmark.monotonicSeconds()
+        var recipe = preset.recipe(name)
+        if let epochs { recipe.epochs = epochs }
+        let training = try trainDense(task, recipe: recipe, progress: progress)
+        let t2 = TrainingBenchmark.monotonicSeconds()
+        let validation = try task.evaluate(.validation, limit: nil)
+        let test = try task.evaluate(.test, limit: nil)
+        return DenseRunReport(preset: preset.name, task: task.task, parameterCount: task.parameters.parameterCount,
+                              batchesPerEpoch: task.batchesPerEpoch, training: training, validationMetric: validation,
+                              testMetric: test, loadSeconds: t1 - t0, evaluationSeconds: TrainingBenchmark.monotonicSeconds() - t2)
     }
 }

@@ -25,7 +25,7 @@ public struct ViTTinySettings: Sendable, Equatable {
         self.batchSize = batchSize; self.evaluationBatchSize = evaluationBatchSize; self.trainingImages = trainingImages
     }
 
-    public static let recipe = FamilyRecipe(epochs: 3, learningRate: 2e-3, warmupSteps: 100, weightDecay: 0.05, clipNorm: 1)
+    public static let recipe = FamilyRecipe(epochs: 8, learningRate: 2e-3, warmupSteps: 100, weightDecay: 0.05, clipNorm: 1)
 
     static let pixelMean: Float = 0.2860, pixelStd: Float = 0.3530
 }
