@@ -18,13 +18,17 @@ public struct MemN2NSettings: Sendable, Equatable {
     /// Examples per evaluation forward.
     public var evaluationBatchSize: Int
 
-    public init(embedding: Int = 32, hops: Int = 3, memorySlots: Int = 50, batchSize: Int = 32, evaluationBatchSize: Int = 200) {
+    /// Probability of inserting an empty memory before each memory in training batches (the paper's RN: 0.1).
+    public var randomNoise: Double
+
+    public init(embedding: Int = 32, hops: Int = 3, memorySlots: Int = 50, batchSize: Int = 32, evaluationBatchSize: Int = 200,
+                randomNoise: Double = 0.1) {
         self.embedding = embedding; self.hops = hops; self.memorySlots = memorySlots; self.batchSize = batchSize
-        self.evaluationBatchSize = evaluationBatchSize
+        self.evaluationBatchSize = evaluationBatchSize; self.randomNoise = randomNoise
     }
 
     /// Dense training: AdamW (no weight decay) at 0.01 with linear decay, global-norm clipping at 40 (the paper's).
-    public static let recipe = FamilyRecipe(epochs: 60, learningRate: 0.01, warmupSteps: 0, weightDecay: 0, clipNorm: 40)
+    public static let recipe = FamilyRecipe(epochs: 60, learningRate: 0.01, warmupSteps: 0, weightDecay: 0.1, clipNorm: 40)
 }
 
 /// One split encoded for the network.
@@ -58,18 +62,32 @@ struct EncodedMemorySplit {
         answers = e.answers
     }
 
-    /// Rows `indices` as a batch; answers −1 (unseen in training) become the loss's ignore index.
-    func batch(_ indices: some Collection<Int>) -> MemoryBatch {
+    /// Rows `indices` as a batch; answers −1 (unseen in training) become the loss's ignore index. With a noise
+    /// generator (training only), the paper's random noise (RN): before each memory, with probability
+    /// `noise`, an empty memory (no words; its embedding is its temporal row alone) is inserted, which shifts the
+    /// temporal indices of the older memories (the oldest fall off when the slots are full).
+    func batch(_ indices: some Collection<Int>, noise: Double = 0, generator: inout SeededGenerator) -> MemoryBatch {
         let m = memorySlots, s = sentenceLength
-        var mem: [Int32] = [], cnt: [Int32] = [], qs: [Int32] = [], ans: [Int32] = []
-        mem.reserveCapacity(indices.count * m * s)
-        for i in indices {
-            mem.append(contentsOf: memories[(i * m * s)..<((i + 1) * m * s)])
-            cnt.append(counts[i])
+        var mem = [Int32](repeating: -1, count: indices.count * m * s), cnt: [Int32] = [], qs: [Int32] = [], ans: [Int32] = []
+        for (row, i) in indices.enumerated() {
+            let n = Int(counts[i])
+            var slot = 0
+            for source in 0..<n where slot < m {
+                if noise > 0, generator.nextUnit() < noise { slot += 1; if slot >= m { break } }
+                let from = (i * m + source) * s, to = (row * m + slot) * s
+                for j in 0..<s { mem[to + j] = memories[from + j] }
+                slot += 1
+            }
+            cnt.append(Int32(slot))
             qs.append(contentsOf: questions[(i * s)..<((i + 1) * s)])
             ans.append(answers[i] < 0 ? CrossEntropy.defaultIgnoreIndex : answers[i])
         }
         return MemoryBatch(batch: indices.count, memories: mem, counts: cnt, questions: qs, answers: ans)
+    }
+
+    func batch(_ indices: some Collection<Int>) -> MemoryBatch {
+        var unused = SeededGenerator(seed: 0)
+        return batch(indices, noise: 0, generator: &unused)
     }
 }
 
@@ -80,6 +98,7 @@ public final class MemN2NTask: PruningTask {
     public let network: MemoryNetwork
     let train, validation, test: EncodedMemorySplit
     private let order: EpochOrder
+    private let seed: UInt64
 
     public var parameters: ParameterSet { network.parameters }
     public var model: any AttentionPrunable { network }
@@ -119,10 +138,13 @@ public final class MemN2NTask: PruningTask {
                                          answerTokens: answerTokens, answerLength: answerLength)
         network = MemoryNetwork(config: config, seed: seed)
         order = EpochOrder(count: train.count, batchSize: settings.batchSize, seed: seed)
+        self.seed = seed
     }
 
     public func accumulateGradients(batch index: Int, epoch: Int) -> Double {
-        let loss = network.forward(train.batch(order.indices(batch: index, epoch: epoch)), training: true)
+        var generator = SeededGenerator(seed: seed ^ UInt64(epoch &* 1_000_003 &+ index) &* 0xD1B5_4A32_D192_ED03)
+        let batch = train.batch(order.indices(batch: index, epoch: epoch), noise: settings.randomNoise, generator: &generator)
+        let loss = network.forward(batch, training: true)
         network.backward(lossScale: 1)
         return loss
     }
