@@ -5,13 +5,6 @@
 import Basics
 import Training
 
-/// `leopard bench …`: benchmarks. Other benchmarks (simulate) join `subcommands`.
-public struct BenchCommand: CommandGroup {
-    public static let configuration = CommandConfiguration(
-        name: "bench", abstract: "Benchmarks of the training engine and the simulators.",
-        subcommands: [BenchTrainCommand.self, BenchDenseCommand.self])
-}
-
 public struct BenchTrainCommand: Command {
     public static let configuration = CommandConfiguration(
         name: "train", abstract: "Time training steps of a model preset (AdamW, batch 32) against this machine's sgemm rate.",

@@ -13,8 +13,10 @@ public struct Leopard: CommandGroup {
         """,
         subcommands: [
             VersionCommand.self,
+            StoreCommand.self,
             BenchCommand.self,
             DataCommand.self,
+            TrainCommand.self,
         ]
     )
 }
