@@ -50,11 +50,13 @@ public struct SequenceBatch: Sendable {
     }
 }
 
-public final class CausalDecoder: TrainableModel, AttentionPrunable, @unchecked Sendable {
+public final class CausalDecoder: TrainableModel, AttentionPrunable, QKQuantizable, @unchecked Sendable {
     public let config: DecoderConfig
     public let parameters: ParameterSet
     public var scoreTransforms: [(any ScoreTransform)?]
     public var attentionRecorder: AttentionRecorder?
+    /// When non-nil, inference forwards fake-quantise q and k to this many bits (see `QKQuantization`).
+    public var qkQuantizationBits: Int?
     /// Mean next-token cross-entropy (nats) of the last forward, without regulariser terms.
     public private(set) var taskLoss = 0.0
     private var acts: Activations?
@@ -133,7 +135,8 @@ public final class CausalDecoder: TrainableModel, AttentionPrunable, @unchecked 
         let mask = AttentionMask(causal: true, lengths: nil)
         var h = UnsafePointer(a.emb.pointer)
         for (l, block) in a.blocks.enumerated() {
-            block.forward(h, parameters: p, mask: mask, transform: scoreTransforms[l], training: training)
+            block.forward(h, parameters: p, mask: mask, transform: scoreTransforms[l], training: training,
+                          quantizationBits: qkQuantizationBits)
             if !training, let recorder = attentionRecorder { recorder.append(block.record(layer: l, lengths: nil, causal: true)) }
             h = UnsafePointer(block.out.pointer)
         }

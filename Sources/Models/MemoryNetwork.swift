@@ -67,11 +67,14 @@ public struct MemoryBatch: Sendable {
     }
 }
 
-public final class MemoryNetwork: TrainableModel, AttentionPrunable, @unchecked Sendable {
+public final class MemoryNetwork: TrainableModel, AttentionPrunable, QKQuantizable, @unchecked Sendable {
     public let config: MemoryNetworkConfig
     public let parameters: ParameterSet
     public var scoreTransforms: [(any ScoreTransform)?]
     public var attentionRecorder: AttentionRecorder?
+    /// When non-nil, inference forwards fake-quantise each hop's query u and keys m_i to this many bits (symmetric,
+    /// per hop and batch, as `QKQuantization`); only the scores see the quantised values.
+    public var qkQuantizationBits: Int?
     private let encoding: Tensor, answerEncoding: Tensor, answerTokens: Tensor32
     private var acts: Activations?
 
@@ -156,6 +159,11 @@ public final class MemoryNetwork: TrainableModel, AttentionPrunable, @unchecked 
                                vocabulary: c.vocabulary)
         for k in 0..<c.hops {
             let transform = scoreTransforms[k]
+            if !training, let bits = qkQuantizationBits {
+                quantizedHop(k, a, bits: bits, transform: transform)
+                if let recorder = attentionRecorder { recorder.append(record(hop: k, a)) }
+                continue
+            }
             MemoryHop.forward(uNext: a.states[k + 1].pointer, probs: a.probs[k].pointer, scores: a.scores[k].pointer,
                               transformed: transform == nil ? nil : a.transformed[k].pointer, u: a.states[k].pointer,
                               memories: a.embedded[k].pointer, outputs: a.embedded[k + 1].pointer, counts: a.counts.pointer,
@@ -202,6 +210,34 @@ public final class MemoryNetwork: TrainableModel, AttentionPrunable, @unchecked 
         }
         MemoryHop.embedBackward(dTable: p.grad("embeddings.0"), dTemporal: nil, dout: a.gStates[0].pointer,
                                 sentences: a.questions.pointer, encoding: encoding.pointer, batch: b, memories: 1, words: s, channels: d)
+    }
+
+    /// Hop k with q = Q(u^k) and k_i = Q(m^k_i): the hop runs on quantised copies, then the residual is corrected
+    /// (u^{k+1} += u^k − Q(u^k)) so that only the scores differ from the full-precision hop.
+    private func quantizedHop(_ k: Int, _ a: Activations, bits: Int, transform: (any ScoreTransform)?) {
+        let b = a.batch, m = config.memorySlots, d = config.embedding
+        let u = Tensor(shape: [b, d]), keys = Tensor(shape: [b, m, d])
+        u.pointer.update(from: a.states[k].pointer, count: b * d)
+        keys.pointer.update(from: a.embedded[k].pointer, count: b * m * d)
+        Self.fakeQuantize(u.pointer, count: b * d, bits: bits)
+        Self.fakeQuantize(keys.pointer, count: b * m * d, bits: bits)
+        MemoryHop.forward(uNext: a.states[k + 1].pointer, probs: a.probs[k].pointer, scores: a.scores[k].pointer,
+                          transformed: transform == nil ? nil : a.transformed[k].pointer, u: u.pointer,
+                          memories: keys.pointer, outputs: a.embedded[k + 1].pointer, counts: a.counts.pointer,
+                          batch: b, memorySlots: m, channels: d, transform: transform, training: false)
+        let next = a.states[k + 1].pointer, full = a.states[k].pointer
+        for i in 0..<(b * d) { next[i] += full[i] - u.pointer[i] }
+    }
+
+    /// Symmetric per-tensor fake quantisation: Δ = max|v| / (2^(B−1) − 1), v ← round(v/Δ)·Δ.
+    static func fakeQuantize(_ v: UnsafeMutablePointer<Float>, count: Int, bits: Int) {
+        precondition((2...16).contains(bits), "bits must be 2...16")
+        let levels = Float((1 << (bits - 1)) - 1)
+        var maxMagnitude: Float = 0
+        for i in 0..<count { maxMagnitude = max(maxMagnitude, abs(v[i])) }
+        guard maxMagnitude > 0 else { return }
+        let scale = maxMagnitude / levels, inverse = levels / maxMagnitude
+        for i in 0..<count { v[i] = (v[i] * inverse).rounded(.toNearestOrEven) * scale }
     }
 
     /// Hop k as an attention record: q = √d·u^k [B, 1, 1, d], k = m^k [B, 1, M, d], lengths = valid memories.

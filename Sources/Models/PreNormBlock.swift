@@ -59,13 +59,15 @@ final class PreNormBlock {
     }
 
     /// out = block(x); x is [rows, C].
+    /// `quantizationBits` (inference only) fake-quantises q and k before the scores (see `QKQuantization`).
     func forward(_ x: UnsafePointer<Float>, parameters p: ParameterSet, mask: AttentionMask,
-                 transform: (any ScoreTransform)?, training: Bool) {
+                 transform: (any ScoreTransform)?, training: Bool, quantizationBits: Int? = nil) {
         let s = shape, n = s.rows, c = s.channels, f = s.ffHidden, pre = prefix
         LayerNorm.forward(out: ln1.pointer, mean: ln1Mean.pointer, rstd: ln1Rstd.pointer, inp: x,
                           weight: p.value(pre + "ln1.weight"), bias: p.value(pre + "ln1.bias"), rows: n, channels: c, epsilon: epsilon)
         Linear.forward(out: qkv.pointer, inp: ln1.pointer, weight: p.value(pre + "attention.qkv.weight"),
                        bias: p.value(pre + "attention.qkv.bias"), rows: n, inFeatures: c, outFeatures: 3 * c)
+        if !training, let bits = quantizationBits { QKQuantization.fakeQuantize(qkv: qkv.pointer, rows: n, channels: c, bits: bits) }
         Attention.forward(out: atty.pointer, probs: probs.pointer, scores: scores.pointer,
                           transformed: transform == nil ? nil : transformed.pointer, qkv: qkv.pointer,
                           shape: s.attention, mask: mask, transform: transform, training: training)

@@ -58,11 +58,13 @@ public struct ImageBatch: Sendable {
     }
 }
 
-public final class VisionTransformer: TrainableModel, AttentionPrunable, @unchecked Sendable {
+public final class VisionTransformer: TrainableModel, AttentionPrunable, QKQuantizable, @unchecked Sendable {
     public let config: ViTConfig
     public let parameters: ParameterSet
     public var scoreTransforms: [(any ScoreTransform)?]
     public var attentionRecorder: AttentionRecorder?
+    /// When non-nil, inference forwards fake-quantise q and k to this many bits (see `QKQuantization`).
+    public var qkQuantizationBits: Int?
     private var acts: Activations?
 
     public init(config: ViTConfig, seed: UInt64) {
@@ -152,7 +154,8 @@ public final class VisionTransformer: TrainableModel, AttentionPrunable, @unchec
         let mask = AttentionMask(causal: false, lengths: nil)
         var h = UnsafePointer(a.emb.pointer)
         for (l, block) in a.blocks.enumerated() {
-            block.forward(h, parameters: p, mask: mask, transform: scoreTransforms[l], training: training)
+            block.forward(h, parameters: p, mask: mask, transform: scoreTransforms[l], training: training,
+                          quantizationBits: qkQuantizationBits)
             if !training, let recorder = attentionRecorder { recorder.append(block.record(layer: l, lengths: nil, causal: false)) }
             h = UnsafePointer(block.out.pointer)
         }

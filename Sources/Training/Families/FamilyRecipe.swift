@@ -163,3 +163,23 @@ extension FamilyTraining {
                               testMetric: test, loadSeconds: t1 - t0, evaluationSeconds: TrainingBenchmark.monotonicSeconds() - t2)
     }
 }
+
+extension FamilyPreset {
+    /// The registry entry (`Presets.all`) of this family: dense epochs, batch size and learning rate from the
+    /// family's recipe (of its first task; the factory picks per-task sizes), pruning settings as given.
+    /// The protocol trains with its own schedule (AdamW, 10% warmup, linear decay, clip 1, weight decay 0.01).
+    public func preset(defaultLambda: Double, fineTuneEpochs: Int, thresholdLearningRate: Double,
+                       thresholdInitialisation: ThresholdInitialisation = .denseQuantile(0.1)) -> Preset {
+        let recipe = self.recipe(tasks[0])
+        let batchSize: Int
+        switch name {
+        case "memn2n": batchSize = MemN2NSettings().batchSize
+        case "gpt2-tiny": batchSize = GPT2TinySettings.preset(for: tasks[0]).batchSize
+        default: batchSize = ViTTinySettings().batchSize
+        }
+        return Preset(name: name, defaultLambda: defaultLambda, epochs: recipe.epochs, fineTuneEpochs: fineTuneEpochs,
+                      batchSize: batchSize, learningRate: Double(recipe.learningRate),
+                      thresholdLearningRate: thresholdLearningRate, thresholdInitialisation: thresholdInitialisation,
+                      tasks: tasks, factory: make)
+    }
+}
