@@ -182,6 +182,20 @@ enum TransformCase: String, CaseIterable, CustomStringConvertible {
         #expect(last < 0.05 && last < first / 10, "\(family): loss \(first) → \(last)")
     }
 
+    @Test(arguments: ToyFamily.all)
+    func qkQuantisationChangesOnlyInferenceScores(family: ToyFamily) throws {
+        let toy = family.make()
+        let quantizable = try #require(toy.model as? QKQuantizable)
+        let dense = toy.loss(false), denseTraining = toy.loss(true)
+        quantizable.qkQuantizationBits = 16
+        #expect(abs(toy.loss(false) - dense) < 1e-3, "16-bit q/k barely move the loss")
+        quantizable.qkQuantizationBits = 3
+        #expect(abs(toy.loss(false) - dense) > 1e-4, "3-bit q/k change the scores")
+        #expect(toy.loss(true) == denseTraining, "training forwards are never quantised")
+        quantizable.qkQuantizationBits = nil
+        #expect(toy.loss(false) == dense)
+    }
+
     @Test func decoderTiesItsInputAndOutputEmbeddings() {
         let net = CausalDecoder(config: Toy.decoderConfig, seed: 2)
         #expect(!net.parameters.contains("head.weight") && !net.parameters.entries.contains { $0.name.contains("lm_head") })
