@@ -143,4 +143,21 @@ func withTask(_ smoke: SmokeCase, _ body: (any PruningTask) throws -> Void) thro
             #expect(throws: UsageError.self) { try makeMemN2NTask(task: "fashion-mnist", dataDirectory: directory, seed: 1) }
         }
     }
+
+    @Test func registryListsTheFamiliesAndTheProtocolPrunesMemN2N() throws {
+        for name in ["memn2n", "gpt2-tiny", "vit-tiny"] { #expect(Presets.names.contains(name)) }
+        #expect(try Presets.named("memn2n").tasks.count == 20)
+        try withTask(SmokeCase.all[0]) { _ in
+            // The whole protocol on babi/qa1 at reduced epochs: it must prune a good share of the valid
+            // question–memory scores while keeping most of the dense accuracy.
+            let settings = PruningSettings(preset: try Presets.named("memn2n"), taskName: "babi/qa1",
+                                           dataDirectory: DataDirectory.resolve(explicit: nil), seed: 1, lambdas: [0.5],
+                                           epochs: 15, fineTuneEpochs: 5)
+            let report = try #require(try PruningProtocol.run(settings).first)
+            #expect(report.denseMetric > 0.9, "dense accuracy \(report.denseMetric)")
+            #expect(report.pruneRate > 0.3, "prune rate \(report.pruneRate)")
+            #expect(report.prunedMetric > report.denseMetric - 0.1, "pruned accuracy \(report.prunedMetric)")
+            #expect(report.layerPruneRates.count == 3)
+        }
+    }
 }
