@@ -16,6 +16,10 @@ public struct Leopard: CommandGroup {
             StoreCommand.self,
             BenchCommand.self,
             DataCommand.self,
+            SweepCommand.self,
+            StatusCommand.self,
+            ParetoCommand.self,
+            PlotCommand.self,
             SimulateCommand.self,
         ]
     )
