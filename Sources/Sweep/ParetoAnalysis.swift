@@ -92,9 +92,9 @@ public struct ParetoReport: Sendable {
     static func snake(_ name: String) -> String {
         var out = ""
         for c in name {
-            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }  // frequencyMHz → frequency_m_h_z → fixed below
+            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }  // frequencyMHz → frequency_m_hz, fixed below
         }
-        return out.replacingOccurrences(of: "_m_h_z", with: "_mhz")
+        return out.replacingOccurrences(of: "_m_hz", with: "_mhz")
     }
 
     /// One row per point, every identifying parameter and every figure, fixed formats.

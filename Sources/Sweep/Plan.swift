@@ -41,7 +41,13 @@ public struct SweepPlan: Sendable {
             }
             return key
         }
-        let hardwarePoints = manifest.hardwareGrid.points
+        // Each point's key JSON once (not once per trace).
+        let hardwareParameters: [JSONValue] = manifest.hardwareGrid.points.flatMap { point in
+            manifest.hardwareModels.map { model -> JSONValue in
+                ["hardware": Self.hardwareKeyJSON(point.config), "model": .string(model.rawValue),
+                 "energyTable": .string(manifest.energyTable)]
+            }
+        }
         for (index, experiment) in manifest.experiments.enumerated() {
             let place = "experiments[\(index)]"
             guard let backend = ModelBackends.backend(for: experiment.model) else {
@@ -77,14 +83,7 @@ public struct SweepPlan: Sendable {
                     let trace = add(.captureTrace, [
                         "model": .string(experiment.model), "task": .string(experiment.task), "trace": manifest.trace.json,
                     ], parent: fineTune)
-                    for point in hardwarePoints {
-                        for model in manifest.hardwareModels {
-                            _ = add(.hardwareEval, [
-                                "hardware": Self.hardwareKeyJSON(point.config), "model": .string(model.rawValue),
-                                "energyTable": .string(manifest.energyTable),
-                            ], parent: trace)
-                        }
-                    }
+                    for parameters in hardwareParameters { _ = add(.hardwareEval, parameters, parent: trace) }
                 }
             }
         }

@@ -1,6 +1,6 @@
 // The sweep's figures, as SVG documents built with Reporting's charts (escaped text, fixed decimals):
 //   pareto.svg                speedup vs energy reduction of feasible points within budget, coloured by metric
-//                             loss, the aggregate front dashed, each task's knee ringed
+//                             loss, the 2-D front dashed, each task's knee (of the 3-objective front) ringed
 //   lambda-prune-rate.svg     λ vs prune rate, one line per (model, task)
 //   lambda-metric.svg         λ vs pruned metric, one line per (model, task)
 //   thresholds-<m>-<t>.svg    learned threshold per layer, one bar per λ
@@ -28,11 +28,12 @@ public enum SweepPlots {
                 return ScatterPoint(x: r.speedup, y: r.energyReduction, colorValue: r.metricLoss, label: label,
                                     highlighted: report.flags[i].kneeTask)
             }
-            let taskFront = eligible.indices.filter { report.flags[eligible[$0]].frontTask && report.rows[eligible[$0]].method == .learned }
+            // The dashed line: the points no other plotted point beats in both speedup and energy reduction.
+            let twoD = Pareto.front(points.map { [$0.x, $0.y] }, directions: [.maximize, .maximize])
             plots.append(SweepPlot(fileName: "pareto.svg", svg: ScatterChart(
                 title: "\(results.sweep): speedup vs energy reduction (within \(formatFixed(report.budgetPoints, decimals: 2)) pt)",
                 xLabel: "speedup over baseline (×)", yLabel: "energy reduction (×)", points: points,
-                colorLabel: "metric loss (pt)", frontIndices: taskFront).render()))
+                colorLabel: "metric loss (pt)", frontIndices: twoD).render()))
         }
 
         // λ curves.
