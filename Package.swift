@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["Basics", "COpenBLAS"]),
         .target(name: "Layers", dependencies: ["Basics", "Tensors"]),
         .target(name: "Models", dependencies: ["Basics", "Tensors", "Layers"]),
-        .target(name: "Training", dependencies: ["Basics", "Tensors", "Layers", "Models", "Datasets"]),
+        .target(name: "Training", dependencies: ["Basics", "Tensors", "Layers", "Models", "Datasets", "Workloads"]),
 
         // MARK: Reporting (pure: values in, CSV/SVG text out)
         .target(name: "Reporting", dependencies: ["Basics"]),
@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Basics"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors", "Basics"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Basics"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Basics"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Datasets", "Workloads", "Basics"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Storage", "Reporting", "Workloads", "AcceleratorModel", "Basics"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics", "Workloads"]),

@@ -16,11 +16,12 @@ public struct Leopard: CommandGroup {
             StoreCommand.self,
             BenchCommand.self,
             DataCommand.self,
+            TrainCommand.self,
+            SimulateCommand.self,
             SweepCommand.self,
             StatusCommand.self,
             ParetoCommand.self,
             PlotCommand.self,
-            SimulateCommand.self,
         ]
     )
 }
