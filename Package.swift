@@ -56,7 +56,7 @@ let package = Package(
         // MARK: Pipeline: manifests → job DAG → store → Pareto/plots (DESIGN.md §3)
         // Sweep: manifest v1, planning with stable keys, the Dispatch engine with one store writer, job kinds
         // (training side through a model-backend registry, hardware side through AcceleratorModel), Pareto, plots.
-        .target(name: "Sweep", dependencies: ["Basics", "Storage", "Reporting", "Training", "Tensors", "Workloads",
+        .target(name: "Sweep", dependencies: ["Basics", "Storage", "Reporting", "Training", "Models", "Layers", "Tensors", "Datasets", "Workloads",
                                             "AcceleratorModel"]),
 
         // MARK: Command layer

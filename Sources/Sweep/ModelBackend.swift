@@ -94,5 +94,5 @@ public enum ModelBackends {
     }
 
     /// Every model name a manifest may use in this build.
-    public static var knownModels: [String] { ToyBackend.models + PresetBackend.catalogue.keys.sorted() }
+    public static var knownModels: [String] { ToyBackend.models + Set(PresetBackend.catalogue.keys).union(PresetBackend.availableModels).sorted() }
 }
