@@ -81,7 +81,10 @@ public struct SweepPlanCommand: Command {
             } ?? "unknown (no earlier timings)"
             io.print(pad(s.kind.rawValue, 15) + pad("\(s.planned)", 9) + pad("\(s.done)", 8) + pad("\(s.failed)", 8) + pad("\(s.remaining)", 8) + estimate)
         }
-        io.print("total: \(summary.totalPlanned) jobs, \(summary.totalDone) done; estimated \(formatDuration(summary.estimatedSeconds)) of work on one worker")
+        let hasEstimate = summary.stages.contains { $0.estimatedSeconds != nil && $0.remaining > 0 }
+        io.print("total: \(summary.totalPlanned) jobs, \(summary.totalDone) done; "
+                 + (hasEstimate ? "estimated \(formatDuration(summary.estimatedSeconds)) of work on one worker"
+                                : "no earlier timings to estimate from (run some jobs first)"))
     }
 }
 

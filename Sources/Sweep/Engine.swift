@@ -172,13 +172,11 @@ public final class SweepEngine {
                 recorded += 1
                 switch completion.result {
                 case .success(let output):
-                    do {
-                        try store.complete(key: job.key, metrics: output.metrics, artifacts: output.artifacts)
-                        summary.succeeded += 1
-                        try report("done \(job.kind) \(job.key.prefix(12)) in \(String(format: "%.2f", completion.seconds)) s")
-                    } catch let error as StoreError {
-                        throw error  // the store itself is failing: stop, the running jobs are re-queued on resume
-                    }
+                    // A store error here stops the run (the store itself is failing); the jobs still running are
+                    // re-queued by the next run or resume, since their owner is gone by then.
+                    try store.complete(key: job.key, metrics: output.metrics, artifacts: output.artifacts)
+                    summary.succeeded += 1
+                    try report("done \(job.kind) \(job.key.prefix(12)) in \(String(format: "%.2f", completion.seconds)) s")
                 case .failure(let error) where error is JobInterrupted:
                     _ = try store.requeueStaleRunning(heartbeatTimeoutSeconds: .infinity, ownKeysRunning: Set(running.keys))
                     try report("interrupted \(job.kind) \(job.key.prefix(12)); back to pending")
