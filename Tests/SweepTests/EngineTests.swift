@@ -146,3 +146,34 @@ import Testing
         #expect(try snapshot(dir.file("s.sqlite")) == snapshot(dir.file("reference.sqlite")))
     }
 }
+
+@Suite struct PlanAndBundleTests {
+    @Test func planCountsDoneJobsAndEstimatesFromStoredTimings() throws {
+        let dir = try TemporaryDirectory()
+        _ = try runPlan(try toyPlan(toyManifestJSON()), store: dir.file("s.sqlite"))
+        let store = try ResultStore(path: dir.file("s.sqlite"), access: .readOnly)
+        let same = try PlanSummary.make(try toyPlan(toyManifestJSON()), store: store)
+        #expect(same.totalDone == same.totalPlanned)
+        #expect(same.stages.allSatisfy { $0.remaining == 0 })
+        let extended = try PlanSummary.make(try toyPlan(toyManifestJSON(lambdas: [0.1, 0.5, 0.7])), store: store)
+        let fineTune = extended.stages.first { $0.kind == .fineTune }!
+        #expect(fineTune.planned == 6 && fineTune.done == 4 && fineTune.remaining == 2)
+        #expect(fineTune.estimatedSeconds != nil && fineTune.estimatedJobs == 2)
+    }
+
+    @Test func traceBundleRoundTripsAndRejectsDamage() throws {
+        let trace = SyntheticTraceFixture.make()
+        let bytes = try TraceBundle.pack(trace)
+        #expect(try TraceBundle.unpack(bytes, source: "bundle") == trace)
+        #expect(throws: InputError.self) { try TraceBundle.unpack(Array(bytes.prefix(bytes.count / 2)), source: "bundle") }
+        #expect(throws: InputError.self) { try TraceBundle.unpack(Array("not a bundle".utf8), source: "bundle") }
+    }
+}
+
+import Workloads
+enum SyntheticTraceFixture {
+    static func make() -> AttentionTrace {
+        SyntheticTrace.make(seed: 7, layerCount: 2, batchSize: 2, headCount: 2, queryCount: 5, keyCount: 5, headDim: 8,
+                            valueDim: 8, bits: 10, pruneRate: 0.6, mask: .causal, lengths: [5, 3])
+    }
+}

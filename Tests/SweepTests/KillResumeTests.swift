@@ -88,3 +88,41 @@ import Testing
 func productsDirectory() -> URL {
     URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
 }
+
+@Suite struct InterruptTests {
+    /// SIGINT to the real process: it stops launching jobs, lets running ones finish, exits 1 with the resume line,
+    /// and leaves no job `running`.
+    @Test func sigintStopsLaunchingAndLeavesTheStoreConsistent() throws {
+        let binary = productsDirectory().appendingPathComponent("leopard").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            Issue.record("leopard not found at \(binary)")
+            return
+        }
+        let dir = try TemporaryDirectory()
+        let manifestPath = dir.file("kill.json")
+        try KillResumeTests.manifest.write(toFile: manifestPath, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["sweep", "run", manifestPath, "--store", dir.file("s.sqlite"), "--jobs", "2"]
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        // Wait until the first job is done (the store exists and has a done job), then interrupt.
+        let deadline = Date(timeIntervalSinceNow: 60)
+        while Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+            if let store = try? ResultStore(path: dir.file("s.sqlite"), access: .readOnly),
+               let done = try? store.jobs(state: .done), !done.isEmpty { break }
+        }
+        kill(process.processIdentifier, SIGINT)
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(text.contains("interrupted: no new jobs were started; the store is consistent"), "\(text)")
+        let store = try ResultStore(path: dir.file("s.sqlite"), access: .readOnly)
+        #expect(try store.jobs(state: .running).isEmpty)
+        #expect(try !store.jobs(state: .pending).isEmpty)
+        #expect(try store.integrityCheck() == ["ok"])
+    }
+}
