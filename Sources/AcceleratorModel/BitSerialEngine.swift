@@ -112,10 +112,21 @@ public enum BitSerialEngine {
             }
         }
         var statistics = layer.shapeStatistics()
-        var histogram = [Int](repeating: 0, count: layer.bits + 1)
+        // Counted over raw buffers: these two passes over every pair were a measurable part of the engine's time.
+        var histogram = [Int](repeating: 0, count: 17)
         var keptCount = 0
-        for p in planes where p > 0 { histogram[Int(p)] += 1 }
-        for x in kept { keptCount += Int(x) }
+        histogram.withUnsafeMutableBufferPointer { counts in
+            planes.withUnsafeBufferPointer { p in
+                for x in p { counts[Int(x)] &+= 1 }
+            }
+        }
+        histogram[0] = 0  // masked pairs
+        histogram.removeLast(16 - layer.bits)
+        kept.withUnsafeBufferPointer { k in
+            var sum = 0
+            for x in k { sum &+= Int(x) }
+            keptCount = sum
+        }
         statistics.planeHistogram = histogram
         statistics.keptPairs = keptCount
         return LayerOutcome(batchSize: layer.batchSize, headCount: layer.headCount, queryCount: layer.queryCount,
@@ -123,7 +134,7 @@ public enum BitSerialEngine {
     }
 }
 
-/// Q and K as 16-bit values, each row zero-padded to a multiple of 32 elements (zeros change no sum), for the
+/// Q and K as 16-bit values, each row zero-padded to a multiple of 16 elements (zeros change no sum), for the
 /// multiply-add kernels of CBitKernels.
 struct PackedLayer {
     let layer: LayerTrace
@@ -131,11 +142,6 @@ struct PackedLayer {
     let stride: Int
     let q: [Int16]
     let k: [Int16]
-    /// With AVX-512: K per matrix transposed and pair-interleaved for 16 keys per instruction (see
-    /// leopard_score_row_t16), keys padded to a multiple of 16; empty otherwise.
-    let keysAcross: [Int32]
-    let keysPadded: Int
-    var pairs: Int { stride / 2 }
 
     init(_ layer: LayerTrace) {
         self.layer = layer
@@ -152,25 +158,6 @@ struct PackedLayer {
         }
         q = pack(layer.q, rows: layer.batchSize * layer.headCount * layer.queryCount)
         k = pack(layer.k, rows: layer.batchSize * layer.headCount * layer.keyCount)
-        let keysPadded = (layer.keyCount + 15) / 16 * 16
-        self.keysPadded = keysPadded
-        if leopard_kernel_level() >= 3 {
-            let pairs = stride / 2, matrices = layer.batchSize * layer.headCount
-            var across = [Int32](repeating: 0, count: matrices * pairs * keysPadded)
-            for m in 0..<matrices {
-                for j in 0..<layer.keyCount {
-                    let row = (m * layer.keyCount + j) * d
-                    for p in 0..<((d + 1) / 2) {
-                        let lo = UInt32(UInt16(bitPattern: Int16(layer.k[row + 2 * p])))
-                        let hi = 2 * p + 1 < d ? UInt32(UInt16(bitPattern: Int16(layer.k[row + 2 * p + 1]))) : 0
-                        across[(m * pairs + p) * keysPadded + j] = Int32(bitPattern: lo | hi << 16)
-                    }
-                }
-            }
-            keysAcross = across
-        } else {
-            keysAcross = []
-        }
     }
 
     func scoreRow(batch b: Int, head h: Int, query i: Int, keys: Range<Int>,
@@ -185,8 +172,9 @@ struct PackedLayer {
         }
         // certain[m] = (2^m − 1)·|q|₁: terminated by plane m for sure when below the gap;
         // slack[m] = (2^m − 1)·Q⁺: the bound's slack after the planes down to m.
-        var certain = [Int64](repeating: 0, count: bits)
-        var slack = [Int64](repeating: 0, count: bits)
+        // 16 entries each; certain is padded with Int64.max past the last plane (the AVX2 kernel compares all 16).
+        var certain = [Int64](repeating: .max, count: 16)
+        var slack = [Int64](repeating: 0, count: 16)
         for m in 0..<bits {
             certain[m] = ((Int64(1) << Int64(m)) - 1) * qAbs
             slack[m] = ((Int64(1) << Int64(m)) - 1) * qPlus
@@ -194,24 +182,6 @@ struct PackedLayer {
         let qRow = ((b * layer.headCount + h) * layer.queryCount + i) * stride
         let matrix = b * layer.headCount + h
         let threshold = layer.threshold.value(head: h)
-        if !keysAcross.isEmpty {
-            var certain32 = [Int32](repeating: 0, count: 16), slack32 = [Int32](repeating: 0, count: 16)
-            for m in 0..<bits { certain32[m] = Int32(certain[m]); slack32[m] = Int32(slack[m]) }
-            var qPairs = [Int32](repeating: 0, count: pairs)
-            q.withUnsafeBufferPointer { qBuffer in
-                for p in 0..<pairs {
-                    let lo = UInt32(UInt16(bitPattern: qBuffer[qRow + 2 * p]))
-                    let hi = UInt32(UInt16(bitPattern: qBuffer[qRow + 2 * p + 1]))
-                    qPairs[p] = Int32(bitPattern: lo | hi << 16)
-                }
-            }
-            keysAcross.withUnsafeBufferPointer { kt in
-                leopard_score_row_t16(qPairs, kt.baseAddress! + matrix * pairs * keysPadded, Int32(keysPadded), Int32(pairs),
-                                      Int32(keys.lowerBound), Int32(keys.upperBound), Int32(bits), threshold,
-                                      certain32, slack32, planes, kept)
-            }
-            return
-        }
         let kMatrix = matrix * layer.keyCount * stride
         q.withUnsafeBufferPointer { qBuffer in
             k.withUnsafeBufferPointer { kBuffer in

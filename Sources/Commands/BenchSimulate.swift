@@ -14,7 +14,8 @@ public struct BenchSimulateCommand: Command {
         Synthetic layer: Gaussian Q/K (seed 2022), 12-bit, threshold at a 70% prune rate. sim_over_sgemm = (engine +
         cycle-level model in the pruning+early-termination mode) / dense float QKᵀ via cblas_sgemm, medians of the
         repetitions measured in the same run; full_simulate_over_sgemm also counts the baseline and pruning-only
-        modes. analytic_points_per_s is single-threaded. The 1-minute load average is reported because other
+        modes. sim_over_sgemm_1thread_cpu compares one-thread CPU-time minima (OpenBLAS limited to one thread while
+        it is measured), which a busy machine disturbs less than wall time. analytic_points_per_s is single-threaded. The 1-minute load average is reported because other
         processes on the machine distort every timing.
         """,
         arguments: [
@@ -54,6 +55,8 @@ public struct BenchSimulateCommand: Command {
         io.print("cycle model (ET mode)    \(ms(r.cycleSeconds))")
         io.print("sim / sgemm              \(String(format: "%.2f", r.simOverSgemm))×   (target ≤ 3×)")
         io.print("full simulate / sgemm    \(String(format: "%.2f", r.fullSimulateOverSgemm))×   (all three modes)")
+        io.print("one thread, CPU time     sgemm \(ms(r.sgemmCPUSeconds1Thread)), engine \(ms(r.engineCPUSeconds1Thread)), "
+                 + "cycle \(ms(r.cycleCPUSeconds1Thread)) → \(String(format: "%.2f", r.simOverSgemm1ThreadCPU))×")
         io.print("analytic points/s        \(String(format: "%.0f", r.analyticPointsPerSecond))   (one core; target ≥ 100000)")
         io.print("accelerator speedup      \(String(format: "%.3f", r.speedup))× on this layer (default hardware)")
         io.print("load average (1 min)     \(String(format: "%.2f", r.loadAverage))")

@@ -117,6 +117,7 @@ struct SimulationReport {
                 "energy_pj": JSONValue(result.energy(mode, table: table).totalPicojoules),
                 "energy_reduction": JSONValue(result.energyReduction(mode, table: table)),
                 "unit_stall_cycles": JSONValue(stall),
+                "unit_utilization": JSONValue(result.unitUtilization(mode)),
                 "counts": result.counts(mode).json,
             ])
         }
@@ -143,6 +144,7 @@ struct SimulationReport {
             "baseline_cycles": JSONValue(result.cycles(.baseline)),
             "prune_rate": JSONValue(result.pruneRate),
             "mean_planes": JSONValue(result.meanPlanes),
+            "unit_utilization": JSONValue(result.unitUtilization(et)),
             "area_mm2": JSONValue(table.area(of: result.hardware).totalSquareMillimetres),
             "energy_breakdown_pj": .object(Dictionary(uniqueKeysWithValues: breakdown)),
             "modes": .object(modes),
@@ -162,12 +164,12 @@ struct SimulationReport {
         var out: [String] = []
         out.append("hardware \(result.hardware.name), \(result.model.rawValue) model, energy table \(table.name), "
                    + "\(result.layers.count) layer(s), prune rate \(n(result.pruneRate, 4)), mean planes \(n(result.meanPlanes, 3)) of \(result.layers.first?.statistics.bits ?? 0)")
-        out.append("mode                       cycles        speedup  energy (µJ)  energy reduction")
+        out.append("mode                       cycles        speedup  energy (µJ)  energy reduction  unit utilisation")
         for mode in SimulationMode.allCases {
             let energy = result.energy(mode, table: table).totalPicojoules / 1e6
             out.append(mode.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)
-                       + String(format: "%12.0f  %9.3f×  %11.3f  %9.3f×", result.cycles(mode), result.speedup(mode),
-                                energy, result.energyReduction(mode, table: table)))
+                       + String(format: "%12.0f  %9.3f×  %11.3f  %9.3f×          %6.3f", result.cycles(mode), result.speedup(mode),
+                                energy, result.energyReduction(mode, table: table), result.unitUtilization(mode)))
         }
         let total = result.energy(et, table: table).totalPicojoules
         let parts = result.energy(et, table: table).parts.filter { $0.picojoules > 0 }
