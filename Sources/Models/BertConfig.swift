@@ -15,37 +15,57 @@ public struct BertConfig: Sendable, Equatable {
     /// Hidden dropout (after the embedding LayerNorm and on both residual branches). No attention-probability dropout.
     public var dropout: Float
     public var layerNormEpsilon: Float
+    /// ALBERT's factorised embedding: token and position tables of width E, LayerNorm in E, then a Linear E → C.
+    /// nil = BERT (tables of width C, no projection).
+    public var embeddingSize: Int?
+    /// ALBERT's cross-layer sharing: every layer application uses the parameters of layer 0 (`layers.0.*`).
+    public var sharedLayers: Bool
 
     public init(vocabulary: Int, maxTime: Int, channels: Int, heads: Int, layers: Int, ffHidden: Int, classes: Int,
-                dropout: Float = 0.1, layerNormEpsilon: Float = 1e-5) {
+                dropout: Float = 0.1, layerNormEpsilon: Float = 1e-5, embeddingSize: Int? = nil, sharedLayers: Bool = false) {
         precondition(channels % heads == 0, "channels must be divisible by heads")
+        precondition(embeddingSize.map { $0 >= 1 } ?? true, "embeddingSize must be positive")
         self.vocabulary = vocabulary; self.maxTime = maxTime; self.channels = channels; self.heads = heads
         self.layers = layers; self.ffHidden = ffHidden; self.classes = classes; self.dropout = dropout
-        self.layerNormEpsilon = layerNormEpsilon
+        self.layerNormEpsilon = layerNormEpsilon; self.embeddingSize = embeddingSize; self.sharedLayers = sharedLayers
     }
+
+    /// An ALBERT-style model: factorised embedding of width E and one layer shared across the depth.
+    public var isAlbert: Bool { embeddingSize != nil || sharedLayers }
+    /// Width of the embedding tables (E, or C without factorisation).
+    public var embeddingWidth: Int { embeddingSize ?? channels }
+    /// Parameter-name prefix of layer application `l`.
+    public func layerPrefix(_ l: Int) -> String { sharedLayers ? "layers.0." : "layers.\(l)." }
 
     /// The benchmark model: 2 layers, d = 128, 4 heads, ff = 512, seq = 64, vocabulary 10,000, 2-way CLS head.
     public static let bertTiny = BertConfig(vocabulary: 10_000, maxTime: 64, channels: 128, heads: 4, layers: 2,
                                             ffHidden: 512, classes: 2)
 
     public var json: JSONValue {
-        .object([
-            "model": "bert", "vocabulary": JSONValue(vocabulary), "max_time": JSONValue(maxTime),
+        var o: [String: JSONValue] = [
+            "model": isAlbert ? "albert" : "bert", "vocabulary": JSONValue(vocabulary), "max_time": JSONValue(maxTime),
             "channels": JSONValue(channels), "heads": JSONValue(heads), "layers": JSONValue(layers),
             "ff_hidden": JSONValue(ffHidden), "classes": JSONValue(classes), "dropout": JSONValue(Double(dropout)),
             "layer_norm_epsilon": JSONValue(Double(layerNormEpsilon)),
-        ])
+        ]
+        if isAlbert {
+            o["embedding_size"] = JSONValue(embeddingWidth)
+            o["shared_layers"] = .bool(sharedLayers)
+        }
+        return .object(o)
     }
 
     public init(json reader: JSONReader) throws {
         let o = try reader.object()
-        _ = try o.required("model").string(oneOf: ["bert"])
+        let model = try o.required("model").string(oneOf: ["bert", "albert"])
         self.init(
             vocabulary: try o.required("vocabulary").int(min: 1), maxTime: try o.required("max_time").int(min: 1),
             channels: try o.required("channels").int(min: 1), heads: try o.required("heads").int(min: 1),
             layers: try o.required("layers").int(min: 0), ffHidden: try o.required("ff_hidden").int(min: 1),
             classes: try o.required("classes").int(min: 1), dropout: Float(try o.required("dropout").double(min: 0, max: 0.99)),
-            layerNormEpsilon: Float(try o.required("layer_norm_epsilon").double(min: 0, minExclusive: true)))
+            layerNormEpsilon: Float(try o.required("layer_norm_epsilon").double(min: 0, minExclusive: true)),
+            embeddingSize: model == "albert" ? try o.required("embedding_size").int(min: 1) : nil,
+            sharedLayers: model == "albert" ? try o.required("shared_layers").bool() : false)
         try o.finish()
         guard channels % heads == 0 else { throw reader.fail("channels divisible by heads") }
     }
@@ -53,11 +73,15 @@ public struct BertConfig: Sendable, Equatable {
     /// Parameter layout in memory order; names are the checkpoint tensor names.
     public var parameterLayout: [(name: String, shape: [Int], decays: Bool)] {
         let c = channels, f = ffHidden
+        let e = embeddingWidth
         var l: [(name: String, shape: [Int], decays: Bool)] = [
-            ("embeddings.token", [vocabulary, c], true), ("embeddings.position", [maxTime, c], true),
-            ("embeddings.norm.weight", [c], false), ("embeddings.norm.bias", [c], false),
+            ("embeddings.token", [vocabulary, e], true), ("embeddings.position", [maxTime, e], true),
+            ("embeddings.norm.weight", [e], false), ("embeddings.norm.bias", [e], false),
         ]
-        for i in 0..<layers {
+        if embeddingSize != nil {
+            l += [("embeddings.projection.weight", [c, e], true), ("embeddings.projection.bias", [c], false)]
+        }
+        for i in 0..<(sharedLayers ? min(layers, 1) : layers) {
             let p = "layers.\(i)."
             l += [
                 (p + "attention.qkv.weight", [3 * c, c], true), (p + "attention.qkv.bias", [3 * c], false),

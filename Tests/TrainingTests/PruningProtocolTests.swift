@@ -55,6 +55,7 @@ import Training
         let out = root + "/run"
         let reports = try PruningProtocol.run(Self.settings(root, out: out))
         let r = try #require(reports.first)
+        print("toy protocol report: \(CanonicalJSON.encode(r.json(includeTiming: false)))")
         #expect(r.denseMetric >= 0.9, "dense accuracy \(r.denseMetric)")
         #expect(r.pruneRate > 0.2, "prune rate \(r.pruneRate)")
         #expect(r.metricLoss <= 0.05, "dense \(r.denseMetric) → pruned \(r.prunedMetric)")
