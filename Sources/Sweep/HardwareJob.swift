@@ -18,10 +18,10 @@ enum HardwareJob {
         let hardware = try HardwareConfig(json: o.required("hardware"))
         let model = PerformanceModel(rawValue: try o.required("model").string(oneOf: PerformanceModel.allCases.map(\.rawValue)))!
         let table = EnergyTable.builtin(try o.required("energyTable").string(oneOf: EnergyTable.builtinNames))
-        let (statistics, queries, keys) = try readStatistics(JobRunner.artifact(inputs, "statistics"), key: inputs.record.parentKey ?? "?")
+        let statistics = try readStatistics(JobRunner.artifact(inputs, "statistics"), key: inputs.record.parentKey ?? "?")
         let parallel = !environment.sharedMachine
 
-        let analytic = Accelerator.evaluateAnalytic(statistics: statistics, queryCounts: queries, keyCounts: keys, hardware: hardware)
+        let analytic = Accelerator.evaluateAnalytic(statistics: statistics, hardware: hardware)
         var gap: Double?
         let evaluation: Evaluation
         switch model {
@@ -69,16 +69,14 @@ enum HardwareJob {
         return out
     }
 
-    static func readStatistics(_ bytes: [UInt8], key: String) throws -> ([LayerStatistics], [Int], [Int]) {
+    /// The per-layer statistics stored by capture-trace (each carries its query and key counts).
+    static func readStatistics(_ bytes: [UInt8], key: String) throws -> [LayerStatistics] {
         let reader = try JSONReader.parse(bytes: bytes, file: "statistics of job \(key.prefix(12))")
-        var statistics: [LayerStatistics] = [], queries: [Int] = [], keys: [Int] = []
-        for layer in try reader.object().required("layers").array(nonEmpty: true) {
+        return try reader.object().required("layers").array(nonEmpty: true).map { layer in
             let o = try layer.object()
-            statistics.append(try LayerStatistics(json: o.required("statistics")))
-            queries.append(try o.required("queries").int(min: 0))
-            keys.append(try o.required("keys").int(min: 0))
+            defer { _ = o.optional("queries"); _ = o.optional("keys") }
+            return try LayerStatistics(json: o.required("statistics"))
         }
-        return (statistics, queries, keys)
     }
 }
 
