@@ -129,11 +129,15 @@ public final class SweepEngine {
         let sharedMachine = options.jobs > 1
         var recorded = 0
 
+        // Counted once, then kept up to date from this run's outcomes: a query per event would make a sweep of
+        // n jobs cost O(n²) (paper.json has ~130,000 jobs).
+        let initial = try store.jobStateCounts(sweep: sweep)
+        let total = initial.values.reduce(0, +)
         func report(_ event: String?) throws {
             guard let progress = options.progress else { return }
-            let states = try store.jobStateCounts(sweep: sweep)
-            progress(SweepProgress(sweep: sweep, total: states.values.reduce(0, +), done: states[.done] ?? 0,
-                                   failed: states[.failed] ?? 0, running: running.count, recordedThisRun: recorded,
+            progress(SweepProgress(sweep: sweep, total: total, done: (initial[.done] ?? 0) + summary.succeeded,
+                                   failed: (initial[.failed] ?? 0) + summary.failedThisRun.count + summary.skippedThisRun,
+                                   running: running.count, recordedThisRun: recorded,
                                    elapsedSeconds: Date().timeIntervalSince(start), event: event))
         }
         try report(nil)

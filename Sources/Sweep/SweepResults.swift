@@ -111,7 +111,8 @@ public struct SweepResults: Sendable {
                               family: denseReport["family"]?.stringValue ?? ModelBackends.backend(for: model)?.family(model: model) ?? model,
                               task: fp["task"]?.stringValue ?? "?", seed: dp["seed"]?.intValue ?? 0,
                               lambda: fp["lambda"]?.doubleValue ?? .nan)
-                func row(_ method: PruningMethod, metric: Double?, loss: Double?, speedup: Double?, energy: Double?) -> ResultRow? {
+                func row(_ method: PruningMethod, metric: Double?, loss: Double?, speedup: Double?, energy: Double?,
+                         cycles: Double? = hm["cycles"], meanPlanes: Double? = hm["mean_planes"]) -> ResultRow? {
                     guard let metric, let loss else { return nil }
                     return ResultRow(jobKey: job.key, model: common.model, family: common.family, task: common.task, seed: common.seed,
                                      lambda: common.lambda, method: method, hardwareModel: hp["model"]?.stringValue ?? "?",
@@ -120,14 +121,17 @@ public struct SweepResults: Sendable {
                                      higherIsBetter: (fm["higher_is_better"] ?? 1) != 0, denseMetric: fm["dense_metric"] ?? .nan,
                                      metric: metric, metricLoss: loss, pruneRate: fm["prune_rate"] ?? .nan,
                                      feasible: (hm["feasible"] ?? 0) != 0, speedup: speedup ?? .nan, energyReduction: energy ?? .nan,
-                                     meanPlanes: hm["mean_planes"] ?? .nan, cycles: hm["cycles"] ?? .nan,
+                                     meanPlanes: meanPlanes ?? .nan, cycles: cycles ?? .nan,
                                      baselineCycles: hm["baseline_cycles"] ?? .nan, analyticGap: hm["analytic_gap"] ?? .nan)
                 }
                 if let r = row(.learned, metric: fm["metric"], loss: fm["metric_loss"], speedup: hm["speedup"], energy: hm["energy_reduction"]) {
                     rows.append(r)
                 }
+                // Top-k processes every bit plane (no early termination): pruning-only cycles; planes not applicable.
                 if let r = row(.topK, metric: fm["topk_metric"], loss: fm["topk_metric_loss"], speedup: hm["speedup_pruning_only"],
-                               energy: hm["energy_reduction_pruning_only"]) { rows.append(r) }
+                               energy: hm["energy_reduction_pruning_only"], cycles: hm["cycles_pruning_only"], meanPlanes: nil) {
+                    rows.append(r)
+                }
                 if let r = row(.fixedThreshold, metric: fm["fixed_metric"], loss: fm["fixed_metric_loss"], speedup: hm["speedup"],
                                energy: hm["energy_reduction"]) { rows.append(r) }
             default:
