@@ -14,7 +14,8 @@ public struct ParetoCommand: Command {
         Points are feasible hardware evaluations within the accuracy-loss budget (metric points: percentage points
         of accuracy, relative % for perplexity). Fronts per task, per model family and across tasks (geometric-mean
         speedup and energy reduction, mean loss), each with its knee. Top-k and fixed-threshold baselines are
-        included with method = topk / fixed-threshold. Also writes <csv stem>-aggregate.csv beside the CSV.
+        included with method = topk / fixed-threshold. Also writes <csv stem>-aggregate.csv and one
+        pareto-front-<task>.csv per task (that task's front only) beside the CSV.
         """,
         arguments: [
             ArgumentHelp("--store PATH", "Result store (default: the only results/*.sqlite)."),
@@ -48,6 +49,12 @@ public struct ParetoCommand: Command {
         try SweepPaths.makeParentDirectory(of: csvPath)
         try report.csv().write(toFile: csvPath, atomically: true, encoding: .utf8)
         try report.aggregateCSV().write(toFile: aggregatePath, atomically: true, encoding: .utf8)
+        // Per-task fronts beside it: pareto-front-<task>.csv ('/' in task names becomes '_').
+        let directory = (csvPath as NSString).deletingLastPathComponent
+        for task in report.tasks {
+            let name = "pareto-front-" + String(task.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }) + ".csv"
+            try report.csv(onlyFrontOfTask: task).write(toFile: (directory.isEmpty ? "." : directory) + "/" + name, atomically: true, encoding: .utf8)
+        }
         let within = report.flags.filter(\.withinBudget).count
         if json {
             io.printJSON([

@@ -97,8 +97,12 @@ public struct ParetoReport: Sendable {
         return out.replacingOccurrences(of: "_m_hz", with: "_mhz")
     }
 
-    /// One row per point, every identifying parameter and every figure, fixed formats.
-    public func csv() -> String {
+    /// The tasks present, sorted.
+    public var tasks: [String] { Set(rows.map(\.task)).sorted() }
+
+    /// One row per point, every identifying parameter and every figure, fixed formats. `onlyFrontOfTask` keeps
+    /// the points on that task's front (the per-task front files).
+    public func csv(onlyFrontOfTask task: String? = nil) -> String {
         let hw = SweepResults.hardwareParameterNames
         var table = CSVTable(header: ["sweep", "model", "family", "task", "seed", "lambda", "method", "hw_model", "energy_table"]
                              + hw.map(Self.snake)
@@ -110,7 +114,7 @@ public struct ParetoReport: Sendable {
             return (x.task, x.model, x.seed, x.lambda, x.method.rawValue, x.jobKey) < (y.task, y.model, y.seed, y.lambda, y.method.rawValue, y.jobKey)
         }
         func bit(_ b: Bool) -> CSVCell { .integer(b ? 1 : 0) }
-        for i in order {
+        for i in order where task == nil || (rows[i].task == task && flags[i].frontTask) {
             let r = rows[i], f = flags[i]
             var cells: [CSVCell] = [.text(sweep), .text(r.model), .text(r.family), .text(r.task), .integer(r.seed),
                                     .fixed(r.lambda, decimals: 6), .text(r.method.rawValue), .text(r.hardwareModel), .text(r.energyTable)]

@@ -50,6 +50,9 @@ import Testing
         #expect(csv.hasPrefix("sweep,model,family,task,seed,lambda,method"))
         #expect(csv.contains(",topk,") && csv.contains(",fixed-threshold,") && csv.contains(",learned,"))
         #expect(FileManager.default.fileExists(atPath: dir + "/out/pareto-aggregate.csv"))
+        let front = try String(contentsOfFile: dir + "/out/pareto-front-toy_easy.csv", encoding: .utf8)
+        #expect(front.split(separator: "\n").count > 1)
+        #expect(front.split(separator: "\n").dropFirst().allSatisfy { $0.contains(",toy/easy,") })
 
         let plot = runLeopard(["plot", "--store", store, "--out", dir + "/plots"])
         #expect(plot.exitCode == 0, "\(plot.stderr)")
