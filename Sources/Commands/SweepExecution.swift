@@ -35,7 +35,13 @@ enum SweepExecution {
         } else {
             for sweep in try store.sweepNames() {
                 io.printError("resuming sweep \(sweep) from store \(path), \(jobs) at a time")
-                summaries.append(try engine.execute(sweep: sweep, retryFailed: options.retryFailed))
+                // Without a manifest on the command line, the data directory comes from --data-dir, else the
+                // stored manifest, else $LEOPARD_DATA, else ./data.
+                var sweepOptions = engineOptions
+                if options.dataDirectory == nil, let stored = try store.sweepManifest(name: sweep)?["dataDirectory"]?.stringValue {
+                    sweepOptions.dataDirectory = stored
+                }
+                summaries.append(try SweepEngine(store: store, options: sweepOptions).execute(sweep: sweep, retryFailed: options.retryFailed))
                 if stop.isRequested { break }
             }
         }
