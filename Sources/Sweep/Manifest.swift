@@ -232,13 +232,12 @@ public struct Manifest: Sendable {
     static func uniqueList<T: Equatable>(_ reader: JSONReader, _ element: (JSONReader) throws -> T) throws -> [T] {
         let items: [JSONReader] = reader.value.arrayValue != nil ? try reader.array(nonEmpty: true) : [reader]
         var values: [T] = []
-        for (index, item) in items.enumerated() {
+        for item in items {
             let v = try element(item)
             if let first = values.firstIndex(of: v) {
                 throw item.fail("a value not already listed (duplicate of \(items[first].path))")
             }
             values.append(v)
-            _ = index
         }
         return values
     }
