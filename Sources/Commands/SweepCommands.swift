@@ -93,8 +93,8 @@ public struct SweepRunCommand: Command {
         name: "run", abstract: "Run a manifest's jobs that are not done yet (a finished manifest does nothing).",
         usage: "<manifest.json> [--jobs N] [--store PATH] [--data-dir DIR] [--retry-failed] [--threads N]",
         discussion: """
-        Jobs run up to N at a time (default: the manifest's "jobs", else 1); with N > 1 each job's BLAS is pinned
-        to one thread. Results do not depend on N. A failed job is recorded with its reason, its dependents are
+        Jobs run up to N at a time (default: the manifest's "jobs", else 1), each on one BLAS thread, so results
+        do not depend on N (unless --threads is raised for a --jobs 1 run). A failed job is recorded with its reason, its dependents are
         skipped, the rest goes on; the run ends with a summary and exit 1 if any job of the sweep failed. Ctrl-C stops
         launching jobs, lets running ones finish and leaves the store consistent (a second Ctrl-C exits at once;
         the next run or resume re-queues what was running).
@@ -161,7 +161,8 @@ struct SweepRunOptions {
          ArgumentHelp("--store PATH", "Result store (default results/<sweep>.sqlite)."),
          ArgumentHelp("--data-dir DIR", "Data directory (else the manifest's, else $LEOPARD_DATA, else ./data)."),
          ArgumentHelp("--retry-failed", "Also rerun failed jobs (and those skipped because of them)."),
-         ArgumentHelp("--threads N", "BLAS/Dispatch threads of a job when --jobs is 1 (default 2).")]
+         ArgumentHelp("--threads N", "BLAS/Dispatch threads of a job when --jobs is 1 (default 1; more is faster but "
+                      + "changes results in the last bits, so they no longer match a --jobs 2 run).")]
     }
 }
 

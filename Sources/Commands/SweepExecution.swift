@@ -17,7 +17,7 @@ enum SweepExecution {
         let store = try ResultStore(path: path, access: .write())
 
         let jobs = options.jobs ?? manifest?.jobs ?? 1
-        SweepEngine.configureThreads(jobs: jobs, threadsWhenAlone: options.threads ?? 2)
+        SweepEngine.configureThreads(jobs: jobs, requested: options.threads)
         var engineOptions = EngineOptions()
         engineOptions.jobs = jobs
         engineOptions.dataDirectory = dataDirectory

@@ -177,3 +177,12 @@ enum SyntheticTraceFixture {
                             valueDim: 8, bits: 10, pruneRate: 0.6, mask: .causal, lengths: [5, 3])
     }
 }
+
+@Suite struct ThreadPolicyTests {
+    /// One BLAS thread per job whatever --jobs is (1 and 2 threads differ in the last bits of training results),
+    /// unless --threads asks for more in a single-job run.
+    @Test(arguments: [(1, nil as Int?, 1), (2, nil, 1), (4, 8, 1), (1, 2, 2)])
+    func threadsPerJob(jobs: Int, requested: Int?, expected: Int) {
+        #expect(SweepEngine.threadsPerJob(jobs: jobs, requested: requested) == expected)
+    }
+}
