@@ -59,6 +59,14 @@ public struct SweepPlan: Sendable {
             } catch {
                 throw InputError(file: manifest.file, place: "", problem: "\(place).task = \"\(experiment.task)\": \(describeError(error))")
             }
+            // Presets define their own batch size and training subset; an override they would ignore is an error.
+            if backend is PresetBackend {
+                for (name, value) in [("batchSize", experiment.training.batchSize), ("trainSubset", experiment.training.trainSubset)]
+                    where value != nil {
+                    throw InputError(file: manifest.file, place: "", problem: "\(place).training.\(name) (or training.\(name)) = "
+                                     + "\(value!); expected no value: preset \(experiment.model) fixes its own \(name)")
+                }
+            }
             let dataset = try backend.datasetIdentity(task: experiment.task, dataDirectory: dataDirectory)
             let t = experiment.training
             var denseTraining = t

@@ -38,6 +38,14 @@ import Testing
         #expect(plan.count(.hardwareEval) == plan.count(.captureTrace) * m.hardwareGrid.pointCount * m.hardwareModels.count)
     }
 
+    @Test func presetsRejectOverridesTheyWouldIgnore() throws {
+        let text = toyManifestJSON().replacingOccurrences(of: "{\"model\": \"toy\", \"task\": \"toy/hard\"}",
+                                                          with: "{\"model\": \"bert-tiny\", \"task\": \"glue/sst2\", \"training\": {\"batchSize\": 8}}")
+        #expect { try toyPlan(text, file: "x.json") } throws: { error in
+            (error as? InputError)?.message.contains("experiments[1].training.batchSize") == true
+        }
+    }
+
     @Test func scalarAxisIsOneValue() throws {
         let m = try Manifest.parse(bytes: Array(toyManifestJSON().replacingOccurrences(of: "\"lambdas\": [0.1, 0.5]", with: "\"lambdas\": 0.3").utf8), file: "x.json")
         #expect(m.lambdas == [0.3])
