@@ -64,6 +64,27 @@ import Testing
         #expect(retry.stdout.contains("10 failed job(s) retried"), "\(retry.stdout)")
     }
 
+    /// On a terminal: one redrawn bar with done/total, rate and ETA; otherwise one log line per outcome.
+    @Test func progressIsABarOnATerminalAndLogLinesOtherwise() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("leopard-progress-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let manifest = dir + "/p.json"
+        try """
+        {"schemaVersion": 1, "name": "p", "experiments": [{"model": "toy", "task": "toy/easy"}], "training": {"steps": 10},
+         "lambdas": [0.1], "trace": {"examples": 1, "bits": 8}}
+        """.write(toFile: manifest, atomically: true, encoding: .utf8)
+        final class Box: @unchecked Sendable { var err = "" }
+        let box = Box()
+        let io = CommandIO(isTerminal: true, environment: [:], out: { _ in }, err: { box.err += $0 })
+        #expect(CommandRunner.run(["sweep", "run", manifest, "--store", dir + "/tty.sqlite"], io: io) == 0)
+        #expect(box.err.contains("\r[##############################] 4/4 · 0 failed · 0 running · "), "\(box.err)")
+        #expect(box.err.contains("jobs/s · ETA"))
+        let plain = runLeopard(["sweep", "run", manifest, "--store", dir + "/log.sqlite"])
+        #expect(plain.stderr.contains("[4/4] done hw-eval"), "\(plain.stderr)")
+        #expect(!plain.stderr.contains("\r"))
+    }
+
     struct Case: CustomTestStringConvertible, Sendable {
         let argv: [String]
         let exitCode: Int32
