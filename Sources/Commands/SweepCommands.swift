@@ -93,11 +93,12 @@ public struct SweepRunCommand: Command {
         name: "run", abstract: "Run a manifest's jobs that are not done yet (a finished manifest does nothing).",
         usage: "<manifest.json> [--jobs N] [--store PATH] [--data-dir DIR] [--retry-failed] [--threads N]",
         discussion: """
-        Jobs run up to N at a time (default: the manifest's "jobs", else 1), each on one BLAS thread, so results
-        do not depend on N (unless --threads is raised for a --jobs 1 run). A failed job is recorded with its reason, its dependents are
-        skipped, the rest goes on; the run ends with a summary and exit 1 if any job of the sweep failed. Ctrl-C stops
-        launching jobs, lets running ones finish and leaves the store consistent (a second Ctrl-C exits at once;
-        the next run or resume re-queues what was running).
+        Jobs run up to N at a time (default: the manifest's "jobs", else 1), each on one BLAS thread, so
+        results do not depend on N (unless --threads is raised for a --jobs 1 run). A failed job is recorded
+        with its reason, its dependents are skipped, the rest goes on; the run ends with a summary and exit 1
+        if any job of the sweep failed. Ctrl-C stops launching jobs; running ones finish or, at their next
+        check, go back to pending, so the store stays consistent (a second Ctrl-C exits at once; the next run
+        or resume re-queues what was running).
         """,
         arguments: SweepRunOptions.help(positional: ArgumentHelp("<manifest.json>", "The sweep manifest (docs/manifest.md).")))
 
@@ -161,8 +162,7 @@ struct SweepRunOptions {
          ArgumentHelp("--store PATH", "Result store (default results/<sweep>.sqlite)."),
          ArgumentHelp("--data-dir DIR", "Data directory (else the manifest's, else $LEOPARD_DATA, else ./data)."),
          ArgumentHelp("--retry-failed", "Also rerun failed jobs (and those skipped because of them)."),
-         ArgumentHelp("--threads N", "BLAS/Dispatch threads of a job when --jobs is 1 (default 1; more is faster but "
-                      + "changes results in the last bits, so they no longer match a --jobs 2 run).")]
+         ArgumentHelp("--threads N", "Threads of a job when --jobs is 1 (default 1; more changes the last bits).")]
     }
 }
 

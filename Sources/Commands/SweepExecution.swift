@@ -88,7 +88,7 @@ final class InterruptHandler: @unchecked Sendable {
             count += 1
             if count == 1 {
                 stop.request()
-                io.printError("\ninterrupt: finishing the running jobs, starting no new ones (Ctrl-C again to quit now)")
+                io.printError("\ninterrupt: starting no new jobs; running ones stop at their next check and go back to pending (Ctrl-C again to quit now)")
             } else {
                 io.printError("interrupt: quitting now; run `leopard sweep resume` to continue")
                 _exit(130)

@@ -6,7 +6,8 @@
 // is either done with all of its results or not done (left `running`, re-queued by the next run/resume because
 // its owner process is gone). Failures are isolated: the job is `failed` with its reason and attempt count, its
 // pending descendants are `failed` with `skipped: ...`, and the sweep goes on. A stop request (SIGINT) stops
-// launching new jobs; running ones finish and are recorded, so the store stays consistent.
+// launching new jobs; running ones either finish and are recorded or, when they poll the request (training
+// loops do, between steps), stop and go back to pending — the store stays consistent either way.
 
 import Basics
 import Foundation
