@@ -2,7 +2,8 @@
 // a sweep backend. The learned-pruning protocol (DESIGN.md §1) is split into the DAG's stages so that one dense
 // checkpoint serves every λ and one fine-tuned checkpoint serves every hardware point:
 //   dense-train   train the preset from scratch, evaluate the dense metric → safetensors checkpoint
-//   finetune(λ)   load the dense weights, thresholds initialised per the manifest, L_task + λ·R, hard-rule metric,
+//   finetune(λ)   load the dense weights, thresholds initialised per the manifest, L_task + λ·R (weights at the
+//                 preset's fine-tune rate), hard-rule metric,
 //                 prune rates, learned thresholds, and the top-k / fixed-threshold baselines at the learned rate
 //                 → safetensors checkpoint with the thresholds in its metadata
 //   capture-trace load it, hard thresholds in place, record q/k on the first N test examples, quantise to B bits
@@ -115,7 +116,7 @@ public struct PresetBackend: ModelBackend {
             return ThresholdScoreTransform(thresholds: [start], regularizerWeight: lambda / Double(layers))
         }
         model_.scoreTransforms = transforms
-        try PresetTraining.train(task, epochs: preset.fineTuneEpochs, learningRate: Float(preset.learningRate) / 2,
+        try PresetTraining.train(task, epochs: preset.fineTuneEpochs, learningRate: Float(preset.fineTuneLearningRate),
                                  thresholds: (transforms, Float(preset.thresholdLearningRate)), isCancelled: environment.isCancelled)
         for t in transforms { t.resetCounters() }
         let metric = try task.evaluate(.test, limit: training.evalSubset)
