@@ -5,7 +5,9 @@
 //
 //   leopard (thin main) → Commands → Sweep → { Training, AcceleratorModel, Storage }, Reporting
 //   Training → Models → Layers → Tensors → COpenBLAS          (the ML side)
-//   Training → Workloads ← AcceleratorModel                   (ML and hardware meet only in Workloads)
+//   Training → Datasets → CZlib                               (loaders, tokenisers, metrics: plain arrays)
+//   Training → Workloads ← AcceleratorModel → CBitKernels     (ML and hardware meet only in Workloads)
+//   Benchmarks → AcceleratorModel, COpenBLAS                  (simulation vs a dense sgemm reference)
 //   Storage → CSQLite, CZstd                                  (each C library owned by exactly one module)
 //   Basics: seeded RNG, canonical JSON, stable keys, errors, logging (imported by all)
 //
