@@ -76,7 +76,10 @@ public final class GlueEncoderTask: PruningTask {
             rows = Array(rows.prefix(subset)).sorted()
         }
         trainRows = rows
-        precondition(rows.count >= batchSize, "training subset smaller than one batch")
+        guard rows.count >= batchSize else {
+            throw InputError(file: dataDirectory.filePath("glue"), place: taskName,
+                             problem: "\(rows.count) training examples; expected at least one batch of \(batchSize)")
+        }
         let config = BertConfig(vocabulary: encoder.vocabulary.count, maxTime: length, channels: shape.channels,
                                 heads: shape.heads, layers: shape.layers, ffHidden: shape.ffHidden,
                                 classes: loaded.description.kind == .regression ? 1 : max(2, loaded.classNames.count),

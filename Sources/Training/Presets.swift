@@ -37,8 +37,11 @@ public struct Preset: Sendable {
     /// Threshold fine-tuning epochs per λ.
     public var fineTuneEpochs: Int
     public var batchSize: Int
-    /// Peak learning rate of the weights (AdamW, 10% warmup, linear decay); fine-tuning uses half of it.
+    /// Peak learning rate of the weights in dense training (AdamW, 10% warmup, linear decay).
     public var learningRate: Double
+    /// Peak learning rate of the weights during threshold fine-tuning (same schedule shape); a tenth of the dense
+    /// rate by default, so that fine-tuning adapts the converged weights instead of re-training them.
+    public var fineTuneLearningRate: Double
     /// Learning rate of the thresholds (Adam, constant).
     public var thresholdLearningRate: Double
     public var thresholdInitialisation: ThresholdInitialisation
@@ -47,10 +50,12 @@ public struct Preset: Sendable {
     public let factory: Factory
 
     public init(name: String, defaultLambda: Double, epochs: Int, fineTuneEpochs: Int, batchSize: Int, learningRate: Double,
-                thresholdLearningRate: Double, thresholdInitialisation: ThresholdInitialisation, tasks: [String],
-                factory: @escaping Factory) {
+                fineTuneLearningRate: Double? = nil, thresholdLearningRate: Double,
+                thresholdInitialisation: ThresholdInitialisation, tasks: [String], factory: @escaping Factory) {
         self.name = name; self.defaultLambda = defaultLambda; self.epochs = epochs; self.fineTuneEpochs = fineTuneEpochs
-        self.batchSize = batchSize; self.learningRate = learningRate; self.thresholdLearningRate = thresholdLearningRate
+        self.batchSize = batchSize; self.learningRate = learningRate
+        self.fineTuneLearningRate = fineTuneLearningRate ?? learningRate / 10
+        self.thresholdLearningRate = thresholdLearningRate
         self.thresholdInitialisation = thresholdInitialisation; self.tasks = tasks; self.factory = factory
     }
 }
@@ -68,15 +73,15 @@ public enum Presets {
     /// Every preset, by name.
     public static let all: [String: Preset] = {
         var presets: [Preset] = [
-            Preset(name: "bert-tiny", defaultLambda: 0.5, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-3,
+            Preset(name: "bert-tiny", defaultLambda: 0.05, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-3,
                    thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
                    factory: encoder("bert-tiny", EncoderPresetShape(channels: 128, heads: 4, layers: 2, ffHidden: 512,
                                                                     trainingSubset: 16_000), batchSize: 32)),
-            Preset(name: "bert-mini", defaultLambda: 0.5, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 5e-4,
+            Preset(name: "bert-mini", defaultLambda: 0.05, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 5e-4,
                    thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
                    factory: encoder("bert-mini", EncoderPresetShape(channels: 256, heads: 4, layers: 4, ffHidden: 1024,
                                                                     trainingSubset: 8_000), batchSize: 32)),
-            Preset(name: "albert-tiny", defaultLambda: 0.5, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-3,
+            Preset(name: "albert-tiny", defaultLambda: 0.1, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-3,
                    thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
                    factory: encoder("albert-tiny", EncoderPresetShape(channels: 128, heads: 4, layers: 4, ffHidden: 512,
                                                                       trainingSubset: 16_000, embeddingSize: 64,

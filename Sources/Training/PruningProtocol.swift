@@ -3,8 +3,9 @@
 //      `dense.safetensors`.
 //   2. For each λ: reload the SAME dense weights (from the checkpoint file when one was written), install one
 //      ThresholdScoreTransform per attention layer with regulariser weight λ/L (so the loss is L_task + λ·mean_ℓ R_ℓ,
-//      R_ℓ the soft kept fraction of layer ℓ over its valid scores), fine-tune weights (AdamW at half the dense peak
-//      rate, same schedule shape) and thresholds (Adam, own constant learning rate) together.
+//      R_ℓ the soft kept fraction of layer ℓ over its valid scores), fine-tune weights (AdamW at the preset's
+//      fine-tune rate, a tenth of the dense peak by default, same schedule shape) and thresholds (Adam, own constant
+//      learning rate) together.
 //      Threshold initialisation (default `denseQuantile(0.1)`): each layer starts at the 10% quantile of its dense
 //      valid scores on (up to) `calibrationExamples` validation examples — a start that prunes little, so λ alone
 //      decides how far the thresholds rise; `constant(x)` starts every layer at x.
@@ -130,7 +131,7 @@ public enum PruningProtocol {
             model.scoreTransforms = transforms
             let fineTuneStart = Date()
             let stage = "fine-tune λ=\(CanonicalJSON.formatNumber(lambda))"
-            try train(task, epochs: settings.fineTuneEpochs, learningRate: Float(settings.preset.learningRate) / 2,
+            try train(task, epochs: settings.fineTuneEpochs, learningRate: Float(settings.preset.fineTuneLearningRate),
                       thresholds: (transforms, Float(settings.preset.thresholdLearningRate)), stage: stage, progress: progress)
             let fineTuneSeconds = Date().timeIntervalSince(fineTuneStart)
 
