@@ -168,7 +168,9 @@ extension FamilyPreset {
     /// The registry entry (`Presets.all`) of this family: dense epochs, batch size and learning rate from the
     /// family's recipe (of its first task; the factory picks per-task sizes), pruning settings as given.
     /// The protocol trains with its own schedule (AdamW, 10% warmup, linear decay, clip 1, weight decay 0.01).
-    public func preset(defaultLambda: Double, fineTuneEpochs: Int, thresholdLearningRate: Double,
+    /// `fineTuneLearningRate` nil = the registry's default (a tenth of the dense peak rate).
+    public func preset(defaultLambda: Double, fineTuneEpochs: Int, fineTuneLearningRate: Double? = nil,
+                       thresholdLearningRate: Double,
                        thresholdInitialisation: ThresholdInitialisation = .denseQuantile(0.1)) -> Preset {
         let recipe = self.recipe(tasks[0])
         let batchSize: Int
@@ -179,7 +181,7 @@ extension FamilyPreset {
         }
         return Preset(name: name, defaultLambda: defaultLambda, epochs: recipe.epochs, fineTuneEpochs: fineTuneEpochs,
                       batchSize: batchSize, learningRate: Double(recipe.learningRate),
-                      thresholdLearningRate: thresholdLearningRate, thresholdInitialisation: thresholdInitialisation,
+                      fineTuneLearningRate: fineTuneLearningRate, thresholdLearningRate: thresholdLearningRate, thresholdInitialisation: thresholdInitialisation,
                       tasks: tasks, factory: make)
     }
 }
