@@ -89,11 +89,14 @@ public struct LayerTrace: Equatable, Sendable {
     }
 
     /// The keys query `i` of example `b` may see; empty when the query row itself is padding.
+    /// A query row is padding only in self-attention (as many queries as keys): there query i IS token i. With
+    /// fewer queries than keys (e.g. a MemN2N hop: one question state over 50 memory slots) the queries are not
+    /// tokens of the key sequence, so `lengths` limits the keys only.
     public func validKeys(batch b: Int, query i: Int) -> Range<Int> {
         let length = validLength(batch: b)
         // Queries are aligned to the last queryCount key positions (self-attention: the same positions).
         let position = i + (keyCount - queryCount)
-        if lengths != nil && position >= length { return 0..<0 }
+        if lengths != nil && queryCount == keyCount && position >= length { return 0..<0 }
         switch mask {
         case .none: return 0..<length
         case .causal: return 0..<min(length, position + 1)

@@ -119,6 +119,15 @@ import Testing
         #expect(layer.validKeys(batch: 0, query: 1) == 0..<5)
     }
 
+    @Test func fewerQueriesThanKeysArePaddedOnTheKeysOnly() {
+        // A MemN2N hop: one question state attends over 6 memory slots, 2 of them filled. The question is not a
+        // token of the memory sequence, so it is never padding; the empty slots are.
+        let layer = LayerTrace(bits: 4, batchSize: 1, headCount: 1, queryCount: 1, keyCount: 6, headDim: 1, valueDim: 1,
+                               threshold: .perLayer(0), mask: .none, scaleQ: 1, scaleK: 1,
+                               q: [0], k: [Int32](repeating: 0, count: 6), lengths: [2])
+        #expect(layer.validKeys(batch: 0, query: 0) == 0..<2)
+    }
+
     @Test func shapeStatisticsCountValidWork() {
         let layer = Self.sampleLayer()  // causal, lengths [3, 4], 2 heads, 4×4
         let s = layer.shapeStatistics()
