@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Basics"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Basics"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors", "Basics"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Basics"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Basics", "Datasets"]),  // Datasets: GLUE + WordPiece for the MiniLM-vs-PyTorch check
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Basics"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),

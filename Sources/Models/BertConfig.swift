@@ -2,6 +2,13 @@
 // metadata (so a checkpoint says which model it holds).
 import Basics
 
+/// The feed-forward activation: the tanh approximation of GELU (Leopard's default, fast) or the exact erf form
+/// (Hugging Face `hidden_act: "gelu"`, needed to reproduce pretrained checkpoints).
+public enum BertActivation: String, Sendable, Equatable, CaseIterable {
+    case geluTanh = "gelu_tanh"
+    case geluExact = "gelu_exact"
+}
+
 public struct BertConfig: Sendable, Equatable {
     public var vocabulary: Int
     /// Maximum sequence length (size of the learned position table).
@@ -15,26 +22,36 @@ public struct BertConfig: Sendable, Equatable {
     /// Hidden dropout (after the embedding LayerNorm and on both residual branches). No attention-probability dropout.
     public var dropout: Float
     public var layerNormEpsilon: Float
+    /// Rows of the token-type (segment) embedding table; 0 = none (from-scratch presets), 2 for BERT checkpoints.
+    public var typeVocabulary: Int
+    public var activation: BertActivation
 
     public init(vocabulary: Int, maxTime: Int, channels: Int, heads: Int, layers: Int, ffHidden: Int, classes: Int,
-                dropout: Float = 0.1, layerNormEpsilon: Float = 1e-5) {
+                dropout: Float = 0.1, layerNormEpsilon: Float = 1e-5, typeVocabulary: Int = 0,
+                activation: BertActivation = .geluTanh) {
         precondition(channels % heads == 0, "channels must be divisible by heads")
+        precondition(typeVocabulary >= 0, "typeVocabulary must be ≥ 0")
         self.vocabulary = vocabulary; self.maxTime = maxTime; self.channels = channels; self.heads = heads
         self.layers = layers; self.ffHidden = ffHidden; self.classes = classes; self.dropout = dropout
-        self.layerNormEpsilon = layerNormEpsilon
+        self.layerNormEpsilon = layerNormEpsilon; self.typeVocabulary = typeVocabulary; self.activation = activation
     }
 
     /// The benchmark model: 2 layers, d = 128, 4 heads, ff = 512, seq = 64, vocabulary 10,000, 2-way CLS head.
     public static let bertTiny = BertConfig(vocabulary: 10_000, maxTime: 64, channels: 128, heads: 4, layers: 2,
                                             ffHidden: 512, classes: 2)
 
+    /// The two newer fields appear only when they differ from their defaults, so configurations written before
+    /// they existed (and their stable keys) are unchanged.
     public var json: JSONValue {
-        .object([
+        var members: [String: JSONValue] = [
             "model": "bert", "vocabulary": JSONValue(vocabulary), "max_time": JSONValue(maxTime),
             "channels": JSONValue(channels), "heads": JSONValue(heads), "layers": JSONValue(layers),
             "ff_hidden": JSONValue(ffHidden), "classes": JSONValue(classes), "dropout": JSONValue(Double(dropout)),
             "layer_norm_epsilon": JSONValue(Double(layerNormEpsilon)),
-        ])
+        ]
+        if typeVocabulary != 0 { members["type_vocabulary"] = JSONValue(typeVocabulary) }
+        if activation != .geluTanh { members["activation"] = .string(activation.rawValue) }
+        return .object(members)
     }
 
     public init(json reader: JSONReader) throws {
@@ -45,7 +62,10 @@ public struct BertConfig: Sendable, Equatable {
             channels: try o.required("channels").int(min: 1), heads: try o.required("heads").int(min: 1),
             layers: try o.required("layers").int(min: 0), ffHidden: try o.required("ff_hidden").int(min: 1),
             classes: try o.required("classes").int(min: 1), dropout: Float(try o.required("dropout").double(min: 0, max: 0.99)),
-            layerNormEpsilon: Float(try o.required("layer_norm_epsilon").double(min: 0, minExclusive: true)))
+            layerNormEpsilon: Float(try o.required("layer_norm_epsilon").double(min: 0, minExclusive: true)),
+            typeVocabulary: try o.optional("type_vocabulary")?.int(min: 0) ?? 0,
+            activation: BertActivation(rawValue: try o.optional("activation")?.string(oneOf: BertActivation.allCases.map(\.rawValue))
+                                       ?? BertActivation.geluTanh.rawValue)!)
         try o.finish()
         guard channels % heads == 0 else { throw reader.fail("channels divisible by heads") }
     }
@@ -55,8 +75,9 @@ public struct BertConfig: Sendable, Equatable {
         let c = channels, f = ffHidden
         var l: [(name: String, shape: [Int], decays: Bool)] = [
             ("embeddings.token", [vocabulary, c], true), ("embeddings.position", [maxTime, c], true),
-            ("embeddings.norm.weight", [c], false), ("embeddings.norm.bias", [c], false),
         ]
+        if typeVocabulary > 0 { l.append(("embeddings.token_type", [typeVocabulary, c], true)) }
+        l += [("embeddings.norm.weight", [c], false), ("embeddings.norm.bias", [c], false)]
         for i in 0..<layers {
             let p = "layers.\(i)."
             l += [
