@@ -36,13 +36,26 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["Basics", "COpenBLAS"]),
         .target(name: "Layers", dependencies: ["Basics", "Tensors"]),
         .target(name: "Models", dependencies: ["Basics", "Tensors", "Layers"]),
-        .target(name: "Training", dependencies: ["Basics", "Tensors", "Layers", "Models", "Datasets"]),
+        .target(name: "Training", dependencies: ["Basics", "Tensors", "Layers", "Models", "Datasets", "Workloads"]),
 
         // MARK: Reporting (pure: values in, CSV/SVG text out)
         .target(name: "Reporting", dependencies: ["Basics"]),
 
+        // MARK: Hardware side (never imports the ML side; meets it only in Workloads)
+        // Workloads: attention traces and their .npy/meta.json form, quantisation, per-layer statistics.
+        .target(name: "Workloads", dependencies: ["Basics"]),
+        // AcceleratorModel: bit-serial engine, cycle-level and analytic models, energy/area tables.
+        // CBitKernels: the engine's 16-bit multiply-add row kernels in C (SSE2/AVX2/AVX-512BW chosen at run time),
+        // owned by AcceleratorModel only.
+        .target(name: "CBitKernels"),
+        .target(name: "AcceleratorModel", dependencies: ["Basics", "Workloads", "CBitKernels"],
+                exclude: ["HARDWARE.md", "Tables"]),
+        // Benchmarks: simulation vs dense sgemm reference; the only hardware-side target that may use COpenBLAS.
+        .target(name: "Benchmarks", dependencies: ["Basics", "Workloads", "AcceleratorModel", "COpenBLAS"]),
+
         // MARK: Command layer
-        .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting", "Datasets", "Training"]),
+        .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting", "Datasets", "Training",
+                                               "Workloads", "AcceleratorModel", "Benchmarks"]),
         .executableTarget(name: "leopard", dependencies: ["Commands"]),
         // A child process for StorageTests: writes jobs/metrics/artifacts until killed (crash safety), or holds the
         // writer lock (two-process concurrency). Launched by the tests from the build products directory.
@@ -51,11 +64,14 @@ let package = Package(
         // MARK: Tests (one target per library target)
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Basics"]),
+        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Basics"]),
+        .testTarget(name: "AcceleratorModelTests", dependencies: ["AcceleratorModel", "CBitKernels", "Workloads", "Basics"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "AcceleratorModel", "Workloads", "Basics"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Basics"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Basics"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors", "Basics"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Basics", "Datasets"]),  // Datasets: GLUE + WordPiece for the MiniLM-vs-PyTorch check
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Basics"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Datasets", "Workloads", "Basics"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
     ],

@@ -16,6 +16,7 @@ public struct Leopard: CommandGroup {
             StoreCommand.self,
             BenchCommand.self,
             DataCommand.self,
+            TrainCommand.self,
         ]
     )
 }

@@ -24,6 +24,13 @@ public struct AttentionMask: @unchecked Sendable {
         self.lengths = lengths
     }
 
+    /// False for a padding query row (i ≥ length[b]): its output is never used, so it is no work for pruning.
+    @inline(__always)
+    public func isValidQuery(batch b: Int, query i: Int) -> Bool {
+        guard let lengths else { return true }
+        return i < Int(lengths[b])
+    }
+
     @inline(__always)
     public func validKeys(batch b: Int, query i: Int, keys: Int) -> Int {
         var n = keys

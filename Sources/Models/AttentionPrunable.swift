@@ -60,3 +60,10 @@ public final class AttentionRecorder: @unchecked Sendable {
 
     public func removeAll() { records.removeAll() }
 }
+
+/// A prunable model that can fake-quantise its attention q and k to B bits at inference (DESIGN.md §2: accuracy
+/// with Q/K quantisation alone). Optional: the protocol reports no quantised metric for models without it.
+public protocol QKQuantizable: AnyObject {
+    /// nil = full precision.
+    var qkQuantizationBits: Int? { get set }
+}

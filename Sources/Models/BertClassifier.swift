@@ -50,7 +50,13 @@ public final class BertClassifier: @unchecked Sendable {
     /// gradients for ~40% fewer FLOPs in bert-tiny. Set true to compute every position of the last layer (e.g. to
     /// capture its full attention scores for traces).
     public var computeFullLastLayer = false
-    var usesCompactLastLayer: Bool { config.layers > 0 && !computeFullLastLayer && scoreTransforms[config.layers - 1] == nil }
+    /// When non-nil, inference forwards record q and k of every layer (attention traces; forces the full last layer).
+    public var attentionRecorder: AttentionRecorder?
+    /// When non-nil, inference forwards fake-quantise q and k to this many bits (see `QKQuantization`).
+    public var qkQuantizationBits: Int?
+    var usesCompactLastLayer: Bool {
+        config.layers > 0 && !computeFullLastLayer && scoreTransforms[config.layers - 1] == nil && attentionRecorder == nil
+    }
     /// Dropout randomness; reseeded by `init(seed:)`, advanced by every training forward.
     public var dropoutGenerator: SeededGenerator
     private var acts: Activations?
@@ -186,6 +192,12 @@ public final class BertClassifier: @unchecked Sendable {
             let pre = "layers.\(l)."
             Linear.forward(out: la.qkv.pointer, inp: h, weight: p.value(pre + "attention.qkv.weight"),
                            bias: p.value(pre + "attention.qkv.bias"), rows: n, inFeatures: ch, outFeatures: 3 * ch)
+            if !training, let bits = qkQuantizationBits {
+                QKQuantization.fakeQuantize(qkv: la.qkv.pointer, rows: n, channels: ch, bits: bits)
+            }
+            if !training, let recorder = attentionRecorder {
+                recordQueriesAndKeys(recorder, layer: l, qkv: la.qkv.pointer, batch: b, time: t, lengths: batch.lengths)
+            }
             // Rows this layer carries past attention: all tokens, or only the CLS rows in a compact last layer.
             let rows: Int
             var hRows = UnsafePointer(h)

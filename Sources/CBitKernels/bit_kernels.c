@@ -1,0 +1,171 @@
+// See include/bit_kernels.h. The search after S < T: the largest m whose certain bound (2^m − 1)·|q|₁ is below
+// the gap G = T − S, then step up while f(m + 1) = slack[m + 1] − q·(k mod 2^(m+1)) < G (BitSerialEngine.swift
+// derives f and why this gives exactly the plane at which the hardware terminates).
+#include "bit_kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define LEOPARD_X86 1
+#endif
+
+// Written to avoid unpredictable branches (they dominated the time): the certain bound is counted with a
+// fixed-length loop, and the first two step-up candidates are evaluated for every key, kept or not; only the
+// rare case of a third step (and beyond) loops.
+#define ROW_LOOP(DOT, LOWDOT)                                                                   \
+    for (int j = keyBegin; j < keyEnd; j++) {                                                   \
+        const int16_t *kr = k + (long)j * stride;                                               \
+        int64_t s = DOT(q, kr, stride);                                                         \
+        int64_t gap = threshold - s;                                                            \
+        int m = 0;                                                                              \
+        for (int c = 1; c < bits; c++) m += certain[c] < gap;                                   \
+        int next1 = m + 1 < bits ? m + 1 : bits - 1;                                            \
+        int next2 = m + 2 < bits ? m + 2 : bits - 1;                                            \
+        int64_t low1 = LOWDOT(q, kr, stride, (int16_t)((1 << next1) - 1));                      \
+        int64_t low2 = LOWDOT(q, kr, stride, (int16_t)((1 << next2) - 1));                      \
+        int step1 = (m + 1 < bits) & (slack[next1] - low1 < gap);                               \
+        int step2 = step1 & (m + 2 < bits) & (slack[next2] - low2 < gap);                       \
+        m += step1 + step2;                                                                     \
+        if (__builtin_expect(step2, 0)) {                                                       \
+            while (m + 1 < bits) {                                                              \
+                int next = m + 1;                                                               \
+                int64_t low = LOWDOT(q, kr, stride, (int16_t)((1 << next) - 1));                \
+                if (slack[next] - low < gap) m = next; else break;                              \
+            }                                                                                   \
+        }                                                                                       \
+        int isKept = s >= threshold;                                                            \
+        planes[j] = (uint8_t)(isKept ? bits : bits - m);                                        \
+        kept[j] = (uint8_t)isKept;                                                              \
+    }
+
+static inline int32_t dot_plain(const int16_t *a, const int16_t *b, int n) {
+    int32_t s = 0;
+    for (int i = 0; i < n; i++) s += (int32_t)a[i] * (int32_t)b[i];
+    return s;
+}
+
+static inline int32_t low_dot_plain(const int16_t *a, const int16_t *b, int n, int16_t mask) {
+    int32_t s = 0;
+    for (int i = 0; i < n; i++) s += (int32_t)a[i] * (int32_t)(int16_t)(b[i] & mask);
+    return s;
+}
+
+static void row_plain(const int16_t *q, const int16_t *k, int keyBegin, int keyEnd, int stride, int bits,
+                      int64_t threshold, const int64_t *certain, const int64_t *slack, uint8_t *planes, uint8_t *kept) {
+    ROW_LOOP(dot_plain, low_dot_plain)
+}
+
+#ifdef LEOPARD_X86
+static inline int32_t hsum128(__m128i acc) {
+    acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0x4E));
+    acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0xB1));
+    return _mm_cvtsi128_si32(acc);
+}
+
+static inline int32_t dot_sse2(const int16_t *a, const int16_t *b, int n) {
+    __m128i acc = _mm_setzero_si128();
+    for (int i = 0; i < n; i += 8)
+        acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(a + i)),
+                                                _mm_loadu_si128((const __m128i *)(b + i))));
+    return hsum128(acc);
+}
+
+static inline int32_t low_dot_sse2(const int16_t *a, const int16_t *b, int n, int16_t mask) {
+    __m128i acc = _mm_setzero_si128(), m = _mm_set1_epi16(mask);
+    for (int i = 0; i < n; i += 8)
+        acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(a + i)),
+                                                _mm_and_si128(_mm_loadu_si128((const __m128i *)(b + i)), m)));
+    return hsum128(acc);
+}
+
+static void row_sse2(const int16_t *q, const int16_t *k, int keyBegin, int keyEnd, int stride, int bits,
+                     int64_t threshold, const int64_t *certain, const int64_t *slack, uint8_t *planes, uint8_t *kept) {
+    ROW_LOOP(dot_sse2, low_dot_sse2)
+}
+
+__attribute__((target("avx2"))) static inline int32_t hsum256(__m256i acc) {
+    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4E));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0xB1));
+    return _mm_cvtsi128_si32(x);
+}
+
+__attribute__((target("avx2"))) static inline int32_t dot_avx2(const int16_t *a, const int16_t *b, int n) {
+    __m256i acc = _mm256_setzero_si256();
+    for (int i = 0; i < n; i += 16)
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(a + i)),
+                                                      _mm256_loadu_si256((const __m256i *)(b + i))));
+    return hsum256(acc);
+}
+
+__attribute__((target("avx2"))) static inline int32_t low_dot_avx2(const int16_t *a, const int16_t *b, int n, int16_t mask) {
+    __m256i acc = _mm256_setzero_si256(), m = _mm256_set1_epi16(mask);
+    for (int i = 0; i < n; i += 16)
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(a + i)),
+                                                      _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(b + i)), m)));
+    return hsum256(acc);
+}
+
+__attribute__((target("avx2"))) static void row_avx2(const int16_t *q, const int16_t *k, int keyBegin, int keyEnd,
+        int stride, int bits, int64_t threshold, const int64_t *certain, const int64_t *slack, uint8_t *planes, uint8_t *kept) {
+    ROW_LOOP(dot_avx2, low_dot_avx2)
+}
+
+#define AVX512 __attribute__((target("avx512f,avx512bw")))
+AVX512 static inline int32_t dot_avx512(const int16_t *a, const int16_t *b, int n) {
+    __m512i acc = _mm512_setzero_si512();
+    for (int i = 0; i < n; i += 32)
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_loadu_si512((const void *)(a + i)),
+                                                      _mm512_loadu_si512((const void *)(b + i))));
+    return _mm512_reduce_add_epi32(acc);
+}
+
+AVX512 static inline int32_t low_dot_avx512(const int16_t *a, const int16_t *b, int n, int16_t mask) {
+    __m512i acc = _mm512_setzero_si512(), m = _mm512_set1_epi16(mask);
+    for (int i = 0; i < n; i += 32)
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_loadu_si512((const void *)(a + i)),
+                                                      _mm512_and_si512(_mm512_loadu_si512((const void *)(b + i)), m)));
+    return _mm512_reduce_add_epi32(acc);
+}
+
+AVX512 static void row_avx512(const int16_t *q, const int16_t *k, int keyBegin, int keyEnd, int stride, int bits,
+        int64_t threshold, const int64_t *certain, const int64_t *slack, uint8_t *planes, uint8_t *kept) {
+    ROW_LOOP(dot_avx512, low_dot_avx512)
+}
+#endif
+
+static int kernel_level = -1;
+
+static int detect_level(void) {
+        int level = 0;
+#ifdef LEOPARD_X86
+        __builtin_cpu_init();
+        level = 1;
+        if (__builtin_cpu_supports("avx2")) level = 2;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) level = 3;
+#endif
+        return level;
+}
+
+int leopard_kernel_level(void) {
+    if (kernel_level < 0) kernel_level = detect_level();  // idempotent: racing threads store the same value
+    return kernel_level;
+}
+
+int leopard_force_kernel_level(int level) {
+    int best = detect_level();
+    kernel_level = level < 0 ? best : (level < best ? level : best);
+    return kernel_level;
+}
+
+void leopard_score_row(const int16_t *q, const int16_t *k, int keyBegin, int keyEnd, int stride, int bits,
+                       int64_t threshold, const int64_t *certain, const int64_t *slack,
+                       uint8_t *planes, uint8_t *kept) {
+    switch (leopard_kernel_level()) {
+#ifdef LEOPARD_X86
+    case 3: row_avx512(q, k, keyBegin, keyEnd, stride, bits, threshold, certain, slack, planes, kept); return;
+    case 2: row_avx2(q, k, keyBegin, keyEnd, stride, bits, threshold, certain, slack, planes, kept); return;
+    case 1: row_sse2(q, k, keyBegin, keyEnd, stride, bits, threshold, certain, slack, planes, kept); return;
+#endif
+    default: row_plain(q, k, keyBegin, keyEnd, stride, bits, threshold, certain, slack, planes, kept); return;
+    }
+}

@@ -1,0 +1,117 @@
+// `leopard train`: the learned-pruning protocol for one model preset on one task (issue 4): dense training, threshold
+// fine-tuning per λ from the same dense checkpoint, hard-threshold evaluation, top-k / fixed-threshold / Q/K-only
+// baselines, checkpoints and the attention trace. Progress lines go to stderr; figures to stdout.
+
+import Basics
+import Datasets
+import Foundation
+import Tensors
+import Training
+
+public struct TrainCommand: Command {
+    public static let configuration = CommandConfiguration(
+        name: "train", abstract: "Train a model densely, then learn pruning thresholds per λ and evaluate them against baselines.",
+        usage: "--model M --task T [--lambda X[,Y…]] [--epochs N] [--fine-tune-epochs N] [--seed N] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
+        discussion: """
+        The loss during fine-tuning is L_task + λ·mean over layers of the soft kept fraction of valid scores. With
+        --out DIR: DIR/dense.safetensors, DIR/pruned.safetensors and the attention trace DIR/trace/layer-NN/
+        (with several λ values: DIR/lambda-X/pruned.safetensors and DIR/lambda-X/trace/). --json prints one object
+        (dense_metric, pruned_metric, prune_rate, metric_name, higher_is_better, thresholds, layer_prune_rates,
+        baselines, timings), or an array of them for several λ values.
+        """,
+        arguments: [
+            ArgumentHelp("--model M", "model preset: " + Presets.names.joined(separator: ", ")),
+            ArgumentHelp("--task T", "task, e.g. glue/sst2 (see `leopard data`)"),
+            ArgumentHelp("--lambda X[,Y…]", "regulariser strength(s) (default: the preset's recommended λ)"),
+            ArgumentHelp("--epochs N", "dense training epochs (default: the preset's)"),
+            ArgumentHelp("--fine-tune-epochs N", "threshold fine-tuning epochs per λ (default: the preset's)"),
+            ArgumentHelp("--seed N", "seed of initialisation, data order and dropout (default 1)"),
+            ArgumentHelp("--per-head", "one threshold per head instead of per layer"),
+            ArgumentHelp("--bits B", "Q/K bits for the quantised baseline and the trace (default 12)"),
+            ArgumentHelp("--data-dir DIR", "data directory (default $LEOPARD_DATA, else ./data)"),
+            ArgumentHelp("--out DIR", "write checkpoints and the attention trace here"),
+            ArgumentHelp("--threads N", "BLAS and Dispatch threads (default 2)"),
+            ArgumentHelp("--json", "print the report as JSON"),
+        ])
+
+    let model: String
+    let task: String
+    let lambdas: [Double]?
+    let epochs: Int?
+    let fineTuneEpochs: Int?
+    let seed: UInt64
+    let perHead: Bool
+    let bits: Int
+    let dataDirectory: String?
+    let out: String?
+    let threads: Int
+    let json: Bool
+
+    public init(arguments: inout Arguments) throws {
+        guard let model = try arguments.option("--model") else {
+            throw UsageError("--model is required (one of: \(Presets.names.joined(separator: ", ")))")
+        }
+        _ = try Presets.named(model)
+        guard let task = try arguments.option("--task") else { throw UsageError("--task is required, e.g. --task glue/sst2") }
+        _ = try TaskCatalog.description(of: task)
+        self.model = model
+        self.task = task
+        if let text = try arguments.option("--lambda") {
+            let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0) }
+            guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0!.isFinite && $0! >= 0 }) else {
+                throw UsageError("--lambda = \(text); expected a number ≥ 0 or a comma-separated list of them")
+            }
+            lambdas = values.map { $0! }
+        } else {
+            lambdas = nil
+        }
+        epochs = try arguments.intOption("--epochs", range: 0...1000)
+        fineTuneEpochs = try arguments.intOption("--fine-tune-epochs", range: 0...1000)
+        seed = UInt64(try arguments.intOption("--seed", range: 0...Int(Int32.max)) ?? 1)
+        perHead = try arguments.flag("--per-head")
+        bits = try arguments.intOption("--bits", range: 2...16) ?? 12
+        dataDirectory = try arguments.option("--data-dir")
+        out = try arguments.option("--out")
+        threads = try arguments.intOption("--threads", range: 1...256) ?? 2
+        json = try arguments.flag("--json")
+        try arguments.finish()
+    }
+
+    public func run(_ io: CommandIO) throws {
+        Compute.setThreads(threads)
+        let preset = try Presets.named(model)
+        var settings = PruningSettings(preset: preset, taskName: task,
+                                       dataDirectory: DataDirectory.resolve(explicit: dataDirectory, environment: io.environment),
+                                       seed: seed, lambdas: lambdas, epochs: epochs, fineTuneEpochs: fineTuneEpochs,
+                                       outputDirectory: out)
+        settings.perHeadThresholds = perHead
+        settings.quantizationBits = bits
+        let reports = try PruningProtocol.run(settings) { event in
+            io.printError("\(event.stage): epoch \(event.epoch + 1)/\(event.epochs) step \(event.step)/\(event.stepsPerEpoch) loss \(Self.format(event.meanLoss, 4))")
+        }
+        if json {
+            io.printJSON(reports.count == 1 ? reports[0].json() : .array(reports.map { $0.json() }))
+            return
+        }
+        for r in reports { print(r, io) }
+    }
+
+    static func format(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
+
+    func print(_ r: PruningReport, _ io: CommandIO) {
+        let f = Self.format
+        io.print("\(r.model) on \(r.task), seed \(r.seed), λ = \(CanonicalJSON.formatNumber(r.lambda)) (\(r.parameterCount) parameters, \(r.trainingExamples) training examples)")
+        io.print("metric            \(r.metricName) (\(r.higherIsBetter ? "higher" : "lower") is better)")
+        io.print("dense             \(f(r.denseMetric, 4))")
+        io.print("pruned (learned)  \(f(r.prunedMetric, 4))   prune rate \(f(r.pruneRate, 4))   loss \(f(r.metricLoss, 4))")
+        io.print("per-layer rates   " + r.layerPruneRates.map { f($0, 3) }.joined(separator: " "))
+        io.print("thresholds        " + r.thresholds.map { $0.map { f($0, 3) }.joined(separator: "/") }.joined(separator: " "))
+        io.print("top-k             \(f(r.topK.metric, 4))   prune rate \(f(r.topK.pruneRate, 4))")
+        io.print("fixed threshold   \(f(r.fixedThreshold.metric, 4))   prune rate \(f(r.fixedThreshold.pruneRate, 4))")
+        io.print("Q/K \(r.quantizedBits)-bit only   \(r.quantizedMetric.map { f($0, 4) } ?? "n/a")")
+        if let t = r.trace {
+            io.print("trace             \(t.directory) (\(t.examples) examples, integer prune rate \(f(t.integerPruneRate, 4)), model \(f(t.modelPruneRate, 4)))")
+        }
+        io.print("wall time         dense \(f(r.denseSeconds, 1)) s, fine-tune \(f(r.fineTuneSeconds, 1)) s, total \(f(r.wallSeconds, 1)) s")
+    }
+}

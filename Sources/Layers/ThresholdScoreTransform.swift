@@ -1,0 +1,176 @@
+// Learned runtime pruning of attention scores (DESIGN.md §1): one threshold Th per layer (or per head) applied to
+// the scaled scores x = q·k/√d of the VALID (unmasked) pairs.
+//
+// Training (soft surrogate, our reconstruction), with u = s·(x − Th):
+//   y = x·tanh(u)      for x ≥ Th          ∂y/∂x = tanh(u) + x·s·sech²(u)    ∂y/∂Th = −x·s·sech²(u)
+//   y = c·tanh(u)      for x <  Th          ∂y/∂x = c·s·sech²(u)              ∂y/∂Th = −c·s·sech²(u)
+// Both branches are 0 at x = Th (continuous); as s → ∞ the surrogate tends to the hard rule (x kept, −c pruned).
+// Regulariser of this layer: R = (1/N) Σ_valid σ(u), N = valid pairs of the layer (all heads): the soft kept
+// fraction, a differentiable stand-in for the surviving-score count. The transform adds w·R to the loss with
+// w = `regularizerWeight`; the protocol sets w = λ/L for L layers, so the model's total is λ·mean_ℓ R_ℓ.
+//   ∂(wR)/∂x = w·s·σ(u)(1 − σ(u))/N      ∂(wR)/∂Th = −w·s·σ(u)(1 − σ(u))/N
+// Inference (hard rule): y = x if x ≥ Th, else `prunedScore` (−1e9: exp(−1e9 − max) underflows to exactly 0, so a
+// pruned score is out of the softmax). A row whose valid scores are ALL pruned has equal −1e9 entries and gets a
+// uniform softmax (a hardware back-end would emit a zero row; such rows are rare and counted as pruned anyway).
+// Valid pairs: query row i < length[b] (a padding query's output is never used) and key j in the row's valid
+// prefix (no padding, no future keys). Padding query rows pass through unchanged (y = x, dx = dy) and are left out
+// of R and of the counters. Prune counters accumulate over inference forwards until `resetCounters()`.
+import Tensors
+
+/// What the score transforms of a model counted during inference forwards.
+public struct PruneCounts: Sendable, Equatable {
+    public var validPairs: Int = 0
+    public var prunedPairs: Int = 0
+    public init(validPairs: Int = 0, prunedPairs: Int = 0) { self.validPairs = validPairs; self.prunedPairs = prunedPairs }
+    public var pruneRate: Double { validPairs == 0 ? 0 : Double(prunedPairs) / Double(validPairs) }
+    public static func + (a: PruneCounts, b: PruneCounts) -> PruneCounts {
+        PruneCounts(validPairs: a.validPairs + b.validPairs, prunedPairs: a.prunedPairs + b.prunedPairs)
+    }
+}
+
+/// Transforms that count pruned valid pairs in inference forwards.
+public protocol PruneCounting: AnyObject {
+    var counts: PruneCounts { get }
+    func resetCounters()
+}
+
+public final class ThresholdScoreTransform: ScoreTransform, PruneCounting {
+    /// The score a pruned pair gets in the hard rule (excluded from the softmax).
+    public static let prunedScore: Float = -1e9
+
+    /// One threshold (per layer) or one per head.
+    public var thresholds: [Float]
+    /// dL/dTh accumulated by `backward` (zero it per step with `zeroGradients`).
+    public private(set) var thresholdGradients: [Double]
+    /// s: steepness of the surrogate and of the regulariser's sigmoid.
+    public let steepness: Float
+    /// c: magnitude of the surrogate's pruned branch.
+    public let prunedMagnitude: Float
+    /// w in w·R (the protocol uses λ / layer count); 0 disables the regulariser.
+    public var regularizerWeight: Double
+    public private(set) var counts = PruneCounts()
+    /// R of the last training forward (unweighted soft kept fraction).
+    public private(set) var lastSoftKeptFraction: Double = 0
+    private var lastValidPairs = 0
+
+    public init(thresholds: [Float], steepness: Float = 10, prunedMagnitude: Float = 1000, regularizerWeight: Double = 0) {
+        precondition(!thresholds.isEmpty, "at least one threshold")
+        precondition(steepness > 0 && prunedMagnitude > 0)
+        self.thresholds = thresholds
+        self.thresholdGradients = Array(repeating: 0, count: thresholds.count)
+        self.steepness = steepness
+        self.prunedMagnitude = prunedMagnitude
+        self.regularizerWeight = regularizerWeight
+    }
+
+    public var regularizerLoss: Double { regularizerWeight * lastSoftKeptFraction }
+
+    public func zeroGradients() { for i in thresholdGradients.indices { thresholdGradients[i] = 0 } }
+    public func resetCounters() { counts = PruneCounts() }
+
+    @inline(__always) func threshold(head h: Int) -> Float { thresholds.count == 1 ? thresholds[0] : thresholds[h] }
+
+    private func checkHeads(_ shape: ScoreShape) {
+        precondition(thresholds.count == 1 || thresholds.count == shape.heads,
+                     "\(thresholds.count) thresholds for \(shape.heads) heads")
+    }
+
+    public func forward(scores x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, shape: ScoreShape,
+                        mask: AttentionMask, training: Bool) {
+        checkHeads(shape)
+        let blocks = shape.batch * shape.heads, t = shape.queries, n = shape.keys
+        let s = steepness, c = prunedMagnitude
+        // Per-block partial sums, reduced in block order afterwards (deterministic whatever the thread count).
+        var valid = [Int](repeating: 0, count: blocks), pruned = [Int](repeating: 0, count: blocks)
+        var softKept = [Double](repeating: 0, count: blocks)
+        valid.withUnsafeMutableBufferPointer { validOut in
+        pruned.withUnsafeMutableBufferPointer { prunedOut in
+        softKept.withUnsafeMutableBufferPointer { keptOut in
+            Compute.forEach(chunks: blocks) { bh in
+                let b = bh / shape.heads, h = bh % shape.heads
+                let th = threshold(head: h)
+                var validCount = 0, prunedCount = 0, kept = 0.0
+                for i in 0..<t {
+                    let row = (bh * t + i) * n
+                    if !mask.isValidQuery(batch: b, query: i) {
+                        (y + row).update(from: x + row, count: n)
+                        continue
+                    }
+                    let m = mask.validKeys(batch: b, query: i, keys: n)
+                    validCount += m
+                    if training {
+                        var rowKept: Float = 0
+                        for j in 0..<m {
+                            let xv = x[row + j], u = s * (xv - th)
+                            let tu = FastMath.tanh(u)
+                            y[row + j] = xv >= th ? xv * tu : c * tu
+                            rowKept += 1 / (1 + FastMath.exp(-u))
+                        }
+                        kept += Double(rowKept)
+                    } else {
+                        for j in 0..<m {
+                            let xv = x[row + j]
+                            if xv >= th { y[row + j] = xv } else { y[row + j] = Self.prunedScore; prunedCount += 1 }
+                        }
+                    }
+                }
+                validOut[bh] = validCount; prunedOut[bh] = prunedCount; keptOut[bh] = kept
+            }
+        }
+        }
+        }
+        let validTotal = valid.reduce(0, +)
+        if training {
+            lastValidPairs = validTotal
+            lastSoftKeptFraction = validTotal == 0 ? 0 : softKept.reduce(0, +) / Double(validTotal)
+        } else {
+            lastSoftKeptFraction = 0
+            counts.validPairs += validTotal
+            counts.prunedPairs += pruned.reduce(0, +)
+        }
+    }
+
+    /// Backward of the soft surrogate and of w·R (after a training forward on the same scores).
+    public func backward(scores x: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>,
+                         gradScores dx: UnsafeMutablePointer<Float>, shape: ScoreShape, mask: AttentionMask) {
+        checkHeads(shape)
+        let blocks = shape.batch * shape.heads, t = shape.queries, n = shape.keys
+        let s = steepness, c = prunedMagnitude
+        // ∂(wR)/∂x per valid pair = w·s·σ(1−σ)/N.
+        let regScale = lastValidPairs == 0 ? 0 : Float(regularizerWeight / Double(lastValidPairs)) * s
+        var thGrad = [Double](repeating: 0, count: blocks)
+        thGrad.withUnsafeMutableBufferPointer { thOut in
+            Compute.forEach(chunks: blocks) { bh in
+                let b = bh / shape.heads, h = bh % shape.heads
+                let th = threshold(head: h)
+                var gTh = 0.0
+                for i in 0..<t {
+                    let row = (bh * t + i) * n
+                    if !mask.isValidQuery(batch: b, query: i) {
+                        if UnsafePointer(dx + row) != dy + row { (dx + row).update(from: dy + row, count: n) }
+                        continue
+                    }
+                    let m = mask.validKeys(batch: b, query: i, keys: n)
+                    var rowTh: Float = 0
+                    for j in 0..<m {
+                        let xv = x[row + j], g = dy[row + j], u = s * (xv - th)
+                        let tu = FastMath.tanh(u), sech2 = 1 - tu * tu
+                        let sig = 1 / (1 + FastMath.exp(-u)), dReg = regScale * sig * (1 - sig)
+                        // y = x·tanh(u): ∂y/∂x = tanh(u) + x·s·sech²(u), ∂y/∂Th = −x·s·sech²(u)
+                        // y = c·tanh(u): ∂y/∂x = c·s·sech²(u),           ∂y/∂Th = −c·s·sech²(u)
+                        let a = xv >= th ? xv : c
+                        let dydx = (xv >= th ? tu : 0) + a * s * sech2
+                        dx[row + j] = g * dydx + dReg
+                        rowTh += -g * a * s * sech2 - dReg
+                    }
+                    gTh += Double(rowTh)
+                }
+                thOut[bh] = gTh
+            }
+        }
+        for bh in 0..<blocks {
+            let index = thresholds.count == 1 ? 0 : bh % shape.heads
+            thresholdGradients[index] += thGrad[bh]
+        }
+    }
+}

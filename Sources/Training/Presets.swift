@@ -1,0 +1,80 @@
+// The preset registry: model name → training defaults and a factory binding the model to a task's data. The
+// protocol, `leopard train` and sweeps read everything from here. Adding a family is one entry in `all`.
+//
+// BERT-family sizes (from-scratch word vocabularies of ≤ 8,000 entries; sequence 64 tokens, 128 for pairs):
+//   bert-tiny    2 layers, d = 128, 4 heads, ff = 512   (the paper's "Base" role at our scale)
+//   bert-mini    4 layers, d = 256, 4 heads, ff = 1024  (the "Large" role); training subset of 20,000 examples
+// Parameter counts depend on the task's vocabulary; `leopard train` reports them.
+import Basics
+import Datasets
+
+/// How thresholds start before fine-tuning (see PruningProtocol.swift).
+public enum ThresholdInitialisation: Sendable, Equatable {
+    /// Every layer starts at this value.
+    case constant(Double)
+    /// Each layer starts at the q-quantile (0 ≤ q < 1) of its dense valid scores on validation examples.
+    case denseQuantile(Double)
+
+    public var description: String {
+        switch self {
+        case .constant(let v): return "constant \(CanonicalJSON.formatNumber(v))"
+        case .denseQuantile(let q): return "dense-score quantile \(CanonicalJSON.formatNumber(q))"
+        }
+    }
+}
+
+public struct Preset: Sendable {
+    public typealias Factory = @Sendable (_ taskName: String, _ dataDirectory: DataDirectory, _ seed: UInt64) throws -> any PruningTask
+    public let name: String
+    /// The λ recommended for this preset (from docs/results-pruning.md).
+    public var defaultLambda: Double
+    /// Dense training epochs.
+    public var epochs: Int
+    /// Threshold fine-tuning epochs per λ.
+    public var fineTuneEpochs: Int
+    public var batchSize: Int
+    /// Peak learning rate of the weights (AdamW, 10% warmup, linear decay); fine-tuning uses half of it.
+    public var learningRate: Double
+    /// Learning rate of the thresholds (Adam, constant).
+    public var thresholdLearningRate: Double
+    public var thresholdInitialisation: ThresholdInitialisation
+    /// Tasks the preset is meant for (the factory rejects others with a usage error).
+    public var tasks: [String]
+    public let factory: Factory
+}
+
+public enum Presets {
+    static let glueTasks = ["glue/sst2", "glue/cola", "glue/mrpc", "glue/stsb", "glue/rte"]
+
+    static func encoder(_ name: String, _ shape: EncoderPresetShape, batchSize: Int) -> Preset.Factory {
+        { task, directory, seed in
+            try GlueEncoderTask(presetName: name, shape: shape, taskName: task, dataDirectory: directory,
+                                seed: seed, batchSize: batchSize)
+        }
+    }
+
+    /// Every preset, by name.
+    public static let all: [String: Preset] = {
+        var presets: [Preset] = [
+            Preset(name: "bert-tiny", defaultLambda: 0.5, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-3,
+                   thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
+                   factory: encoder("bert-tiny", EncoderPresetShape(channels: 128, heads: 4, layers: 2, ffHidden: 512), batchSize: 32)),
+            Preset(name: "bert-mini", defaultLambda: 0.5, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 5e-4,
+                   thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
+                   factory: encoder("bert-mini", EncoderPresetShape(channels: 256, heads: 4, layers: 4, ffHidden: 1024,
+                                                                    trainingSubset: 20_000), batchSize: 32)),
+        ]
+        presets += []  // other families append their entries here (one line each)
+        return Dictionary(uniqueKeysWithValues: presets.map { ($0.name, $0) })
+    }()
+
+    public static var names: [String] { all.keys.sorted() }
+
+    /// The preset called `name`; an unknown name is a usage error listing the known ones.
+    public static func named(_ name: String) throws -> Preset {
+        guard let preset = all[name] else {
+            throw UsageError("unknown model \"\(name)\"; expected one of: \(names.joined(separator: ", "))")
+        }
+        return preset
+    }
+}

@@ -1,0 +1,95 @@
+// What one run of the learned-pruning protocol produced for one λ (everything `leopard train --json` prints).
+// Metrics are fractions as the task defines them (accuracy 0.81, not 81); `metricLoss` is in the same unit and
+// positive when pruning hurts (dense − pruned for higher-is-better metrics, pruned − dense otherwise).
+import Basics
+
+public struct BaselineResult: Sendable, Equatable {
+    public var metric: Double
+    public var pruneRate: Double
+    /// Real-domain thresholds per layer (fixed-threshold baseline only).
+    public var thresholds: [Double]
+
+    public init(metric: Double, pruneRate: Double, thresholds: [Double] = []) {
+        self.metric = metric; self.pruneRate = pruneRate; self.thresholds = thresholds
+    }
+}
+
+public struct TraceSummary: Sendable, Equatable {
+    public var directory: String
+    public var examples: Int
+    public var bits: Int
+    /// Fraction of valid pairs with integer score S < T in the written trace.
+    public var integerPruneRate: Double
+    /// The model's hard-rule prune rate on the same examples (float scores).
+    public var modelPruneRate: Double
+}
+
+public struct PruningReport: Sendable, Equatable {
+    public var model: String
+    public var task: String
+    public var seed: UInt64
+    public var lambda: Double
+    public var metricName: String
+    public var higherIsBetter: Bool
+    public var denseMetric: Double
+    public var prunedMetric: Double
+    /// Overall prune rate on the test split: pruned valid pairs / valid pairs, all layers.
+    public var pruneRate: Double
+    public var layerPruneRates: [Double]
+    /// Learned thresholds: per layer, one value (or one per head with per-head thresholds).
+    public var thresholds: [[Double]]
+    public var thresholdInitialisation: String
+    public var topK: BaselineResult
+    public var fixedThreshold: BaselineResult
+    public var quantizedBits: Int
+    /// Dense model with q and k fake-quantised to `quantizedBits` bits (no pruning).
+    public var quantizedMetric: Double?
+    public var trace: TraceSummary?
+    public var parameterCount: Int
+    public var trainingExamples: Int
+    public var epochs: Int
+    public var fineTuneEpochs: Int
+    public var denseSeconds: Double
+    public var fineTuneSeconds: Double
+    public var wallSeconds: Double
+
+    public var metricLoss: Double { higherIsBetter ? denseMetric - prunedMetric : prunedMetric - denseMetric }
+
+    /// The `--json` object; `includeTiming: false` drops the wall-clock fields (for determinism checks).
+    public func json(includeTiming: Bool = true) -> JSONValue {
+        func numbers(_ xs: [Double]) -> JSONValue { .array(xs.map { JSONValue($0) }) }
+        func baseline(_ b: BaselineResult) -> JSONValue {
+            var o: [String: JSONValue] = ["metric": JSONValue(b.metric), "prune_rate": JSONValue(b.pruneRate)]
+            if !b.thresholds.isEmpty { o["thresholds"] = numbers(b.thresholds) }
+            return .object(o)
+        }
+        var o: [String: JSONValue] = [
+            "model": .string(model), "task": .string(task), "seed": JSONValue(Int(seed)), "lambda": JSONValue(lambda),
+            "metric_name": .string(metricName), "higher_is_better": .bool(higherIsBetter),
+            "dense_metric": JSONValue(denseMetric), "pruned_metric": JSONValue(prunedMetric),
+            "metric_loss": JSONValue(metricLoss), "prune_rate": JSONValue(pruneRate),
+            "layer_prune_rates": numbers(layerPruneRates),
+            "thresholds": .array(thresholds.map { $0.count == 1 ? JSONValue($0[0]) : numbers($0) }),
+            "threshold_init": .string(thresholdInitialisation),
+            "baselines": .object([
+                "top_k": baseline(topK), "fixed_threshold": baseline(fixedThreshold),
+                "qk_quantized": .object(["bits": JSONValue(quantizedBits),
+                                         "metric": quantizedMetric.map { JSONValue($0) } ?? .null]),
+            ]),
+            "parameter_count": JSONValue(parameterCount), "training_examples": JSONValue(trainingExamples),
+            "epochs": JSONValue(epochs), "fine_tune_epochs": JSONValue(fineTuneEpochs),
+        ]
+        if let trace {
+            o["trace"] = .object([
+                "directory": .string(trace.directory), "examples": JSONValue(trace.examples), "bits": JSONValue(trace.bits),
+                "integer_prune_rate": JSONValue(trace.integerPruneRate), "model_prune_rate": JSONValue(trace.modelPruneRate),
+            ])
+        }
+        if includeTiming {
+            o["dense_seconds"] = JSONValue(denseSeconds)
+            o["fine_tune_seconds"] = JSONValue(fineTuneSeconds)
+            o["wall_seconds"] = JSONValue(wallSeconds)
+        }
+        return .object(o)
+    }
+}
