@@ -65,6 +65,8 @@ public enum Presets {
                                                                     trainingSubset: 20_000), batchSize: 32)),
         ]
         presets += []  // other families append their entries here (one line each)
+        // Pretrained all-MiniLM-L6-v2 (needs --init DIR; see PretrainedGlueTask.swift and docs/pretrained-bert.md).
+        presets.append(Preset(name: "bert-minilm", defaultLambda: 0.5, epochs: 1, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-4, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks, factory: PretrainedPresets.factory("bert-minilm", PretrainedPresets.miniLM, checkpoint: nil, batchSize: 32)))
         return Dictionary(uniqueKeysWithValues: presets.map { ($0.name, $0) })
     }()
 

@@ -192,7 +192,7 @@ public enum PruningProtocol {
     }
 
     static func trainingBatchSize(_ task: any PruningTask) -> Int {
-        (task as? GlueEncoderTask)?.batchSize ?? 0
+        (task as? GlueEncoderTask)?.batchSize ?? (task as? PretrainedGlueTask)?.batchSize ?? 0
     }
 
     static func checkpointMetadata(_ task: any PruningTask, _ settings: PruningSettings) -> [String: String] {
