@@ -181,3 +181,38 @@ public struct HubBertCheckpoint: Sendable {
         return plan
     }
 }
+
+extension HubBertCheckpoint {
+    /// Writes `model`'s encoder as a Hugging Face BertModel folder (config.json, model.safetensors with BertModel
+    /// names, vocab.txt from `vocabulary`), the inverse of the import. The head is not written (BertModel has
+    /// none). Used by tests and for handing a fine-tuned Leopard encoder to PyTorch tools.
+    public static func export(_ model: BertClassifier, vocabulary: [String], to directory: String) throws {
+        let c = model.config
+        precondition(c.typeVocabulary > 0 && vocabulary.count == c.vocabulary, "export needs a token-type table and the vocabulary")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var held: [(String, Tensor)] = []
+        for item in tensorPlan(c, fullPositions: c.maxTime) {
+            let tensor = Tensor(shape: item.hubShape)
+            tensor.pointer.update(from: model.parameters.value(item.leopardName) + item.rowOffset * item.rowWidth,
+                                  count: item.copyRows * item.rowWidth)
+            held.append((item.hubName, tensor))
+        }
+        try SafetensorsFile.write(path: directory + "/model.safetensors", tensors: held.map { ($0.0, $0.1.view) },
+                                  metadata: ["format": "pt"])
+        let config: JSONValue = .object([
+            "architectures": ["BertModel"], "model_type": "bert",
+            "hidden_act": .string(c.activation == .geluExact ? "gelu" : "gelu_pytorch_tanh"),
+            "hidden_size": JSONValue(c.channels), "num_attention_heads": JSONValue(c.heads),
+            "num_hidden_layers": JSONValue(c.layers), "intermediate_size": JSONValue(c.ffHidden),
+            "vocab_size": JSONValue(c.vocabulary), "max_position_embeddings": JSONValue(c.maxTime),
+            "type_vocab_size": JSONValue(c.typeVocabulary), "layer_norm_eps": JSONValue(Double(c.layerNormEpsilon)),
+            "hidden_dropout_prob": JSONValue(Double(c.dropout)), "position_embedding_type": "absolute",
+        ])
+        do {
+            try Data(CanonicalJSON.encode(config).utf8).write(to: URL(fileURLWithPath: directory + "/config.json"))
+            try Data((vocabulary.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: directory + "/vocab.txt"))
+        } catch {
+            throw RuntimeError("\(directory): cannot write the checkpoint folder: \(error.localizedDescription)")
+        }
+    }
+}

@@ -216,3 +216,21 @@ struct SyntheticHubCheckpoint {
         #expect(try BertConfig(json: JSONReader(BertConfig.bertTiny.json, file: "x.json")) == .bertTiny)
     }
 }
+
+@Suite struct HubBertExportTests {
+    @Test func exportThenImportGivesTheSameEncoder() throws {
+        var config = BertClassifierTests.toy
+        config.typeVocabulary = 2
+        config.activation = .geluExact
+        config.layerNormEpsilon = 1e-12
+        let model = BertClassifier(config: config, seed: 12)
+        let vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + (5..<config.vocabulary).map { "w\($0)" }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("leopard-hub-export-\(getpid())").path
+        try HubBertCheckpoint.export(model, vocabulary: vocabulary, to: dir)
+        let back = try HubBertCheckpoint(directory: dir).classifier(classes: config.classes, dropout: 0, seed: 12)
+        #expect(back.config == config)
+        var batch = BertClassifierTests.toyBatch()
+        batch.tokenTypes = [0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0]
+        #expect(back.lastHiddenStates(batch) == model.lastHiddenStates(batch))
+    }
+}
