@@ -48,6 +48,7 @@ public struct BenchStoreCommand: Command {
         for blob in report.blobs {
             func f(_ value: Double, _ decimals: Int = 1) -> String { String(format: "%.\(decimals)f", value) }
             io.print("\(blob.name): \(blob.rawBytes) bytes → \(blob.compressedBytes) (ratio \(f(blob.ratio, 3))); "
+                     + "stored as \(blob.artifactCodec) → \(blob.storedBytes) (ratio \(f(blob.storedRatio, 3))); "
                      + "zstd level \(report.zstdLevel) compress \(f(blob.compressMBPerSecond)) MB/s, "
                      + "decompress \(f(blob.decompressMBPerSecond)) MB/s; artifact write \(f(blob.artifactWriteMBPerSecond)) MB/s, "
                      + "read+verify \(f(blob.artifactReadMBPerSecond)) MB/s")

@@ -1,4 +1,5 @@
 // `leopard store inspect <path> [--json] [--verify]`: what a result store holds, for people and scripts.
+// `leopard store merge <into> <shard>... [--json]`: gathers shard stores (one per Slurm array task) into one.
 
 import Basics
 import Foundation
@@ -6,8 +7,8 @@ import Storage
 
 public struct StoreCommand: CommandGroup {
     public static let configuration = CommandConfiguration(
-        name: "store", abstract: "Look inside a result store (SQLite + zstd).",
-        subcommands: [StoreInspectCommand.self])
+        name: "store", abstract: "Inspect and merge result stores (SQLite + zstd).",
+        subcommands: [StoreInspectCommand.self, StoreMergeCommand.self])
 }
 
 public struct StoreInspectCommand: Command {
@@ -76,5 +77,57 @@ public struct StoreInspectCommand: Command {
         jobs:           \(states.joined(separator: ", "))
         artifact bytes: \(s.artifactRawBytes) raw, \(s.artifactStoredBytes) compressed (\(String(format: "%.2f", s.compressionRatio))×)
         """
+    }
+}
+
+public struct StoreMergeCommand: Command {
+    public static let configuration = CommandConfiguration(
+        name: "merge",
+        abstract: "Merge shard stores into one store: jobs it lacks, and done results for jobs it has not finished.",
+        usage: "<into> <shard>... [--json]",
+        discussion: """
+        <into> is created if missing and locked for writing. A job already done in <into> is never changed, so
+        merging the same shard twice changes nothing. Artifacts are copied as stored and verified when read.
+        """,
+        arguments: [
+            ArgumentHelp("<into>", "The store to merge into."),
+            ArgumentHelp("<shard>...", "One or more shard stores (read only)."),
+            ArgumentHelp("--json", "Print one JSON object with a report per shard."),
+        ])
+
+    let into: String
+    let shards: [String]
+    let json: Bool
+
+    public init(arguments: inout Arguments) throws {
+        json = try arguments.flag("--json")
+        into = try arguments.requiredPositional("into")
+        var shards: [String] = []
+        while let shard = arguments.positional() { shards.append(shard) }
+        guard !shards.isEmpty else { throw UsageError("missing argument <shard>: give at least one shard store") }
+        self.shards = shards
+    }
+
+    public func run(_ io: CommandIO) throws {
+        let store = try ResultStore(path: into, access: .write())
+        var reports: [MergeReport] = []
+        for shard in shards { reports.append(try store.merge(shardAt: shard)) }
+        if json {
+            io.printJSON(.object([
+                "into": .string(into),
+                "shards": .array(reports.map { r in
+                    .object([
+                        "shard": .string(r.shard), "sweeps_added": JSONValue(r.sweepsAdded), "jobs_added": JSONValue(r.jobsAdded),
+                        "jobs_completed_from_shard": JSONValue(r.jobsCompletedFromShard),
+                        "metrics_copied": JSONValue(r.metricsCopied), "artifacts_copied": JSONValue(r.artifactsCopied),
+                    ])
+                }),
+            ]))
+        } else {
+            for r in reports {
+                io.print("\(r.shard): \(r.jobsAdded) jobs added, \(r.jobsCompletedFromShard) completed from the shard, "
+                         + "\(r.metricsCopied) metrics, \(r.artifactsCopied) artifacts, \(r.sweepsAdded) sweeps")
+            }
+        }
     }
 }

@@ -22,6 +22,9 @@ public struct AttentionShape: Sendable, Equatable {
 }
 
 public enum Attention {
+    /// Transformed scores at or below this value mark a pruned pair (hard rule: ThresholdScoreTransform.prunedScore).
+    public static let prunedRowLimit: Float = -1e8
+
     /// `transformed` is required when `transform` is non-nil (it holds y = f(x)); otherwise the softmax reads x.
     public static func forward(
         out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
@@ -49,7 +52,15 @@ public enum Attention {
             let x = UnsafePointer(transform == nil ? scores : transformed!) + bh * block
             let p = probs + bh * block
             for i in 0..<t {
-                Softmax.forwardRow(out: p + i * t, inp: x + i * t, columns: t, validColumns: mask.validKeys(batch: b, query: i, keys: t))
+                let n = mask.validKeys(batch: b, query: i, keys: t)
+                Softmax.forwardRow(out: p + i * t, inp: x + i * t, columns: t, validColumns: n)
+                // A row whose valid scores were ALL pruned by the hard rule attends to nothing: zero probabilities,
+                // zero output (the hardware reads no V row), instead of a uniform softmax over equal −1e9 entries.
+                if transform != nil && n > 0 {
+                    var rowMax = -Float.infinity
+                    for j in 0..<n { rowMax = max(rowMax, x[i * t + j]) }
+                    if rowMax <= Attention.prunedRowLimit { (p + i * t).update(repeating: 0, count: n) }
+                }
             }
             let v = qkv + b * t * ld + 2 * c + h * hs
             Gemm.sgemm(.none, .none, m: t, n: hs, k: t, a: p, lda: t, b: v, ldb: ld, c: out + b * t * c + h * hs, ldc: c)

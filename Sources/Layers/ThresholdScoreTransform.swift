@@ -10,8 +10,8 @@
 // w = `regularizerWeight`; the protocol sets w = λ/L for L layers, so the model's total is λ·mean_ℓ R_ℓ.
 //   ∂(wR)/∂x = w·s·σ(u)(1 − σ(u))/N      ∂(wR)/∂Th = −w·s·σ(u)(1 − σ(u))/N
 // Inference (hard rule): y = x if x ≥ Th, else `prunedScore` (−1e9: exp(−1e9 − max) underflows to exactly 0, so a
-// pruned score is out of the softmax). A row whose valid scores are ALL pruned has equal −1e9 entries and gets a
-// uniform softmax (a hardware back-end would emit a zero row; such rows are rare and counted as pruned anyway).
+// pruned score is out of the softmax). A row whose valid scores are ALL pruned attends to nothing: Attention gives
+// it zero probabilities and a zero output (as the hardware, which reads no V row), not a uniform softmax.
 // Valid pairs: query row i < length[b] (a padding query's output is never used) and key j in the row's valid
 // prefix (no padding, no future keys). Padding query rows pass through unchanged (y = x, dx = dy) and are left out
 // of R and of the counters. Prune counters accumulate over inference forwards until `resetCounters()`.

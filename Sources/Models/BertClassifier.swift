@@ -3,6 +3,8 @@
 //   per layer:  a = Attention(h·W_qkvᵀ + b) · W_oᵀ + b;  h' = LN(h + Dropout(a))
 //               f = GELU(h'·W_upᵀ + b) · W_downᵀ + b;    h″ = LN(h' + Dropout(f))
 //   logits = h_L[:, 0, :] · W_clsᵀ + b  (CLS pooling, no tanh pooler);  loss = cross-entropy (ignore −100) or MSE.
+// ALBERT options (BertConfig.embeddingSize / sharedLayers): h₀ = Dropout(LN_E(E_tok[x] + E_pos[t])·W_projᵀ + b) with
+// tables of width E < C, and every layer application reading the parameters of layer 0 (gradients accumulate).
 // Shapes are declared once per batch size in `Activations`; nothing is allocated inside a training step.
 import Basics
 import Layers
@@ -83,6 +85,8 @@ public final class BertClassifier: @unchecked Sendable {
         let tokens: Tensor32, lengths: Tensor32, labels: Tensor32, types: Tensor32
         let targets: Tensor
         let emb, embOut, embMean, embRstd, embMask: Tensor
+        /// ALBERT: the LayerNorm output of width E before the projection to C ([0] without factorisation).
+        let embNorm: Tensor
         let layers: [LayerActs]
         let pooled, logits, probs: Tensor
         // backward scratch
@@ -94,7 +98,8 @@ public final class BertClassifier: @unchecked Sendable {
             tokens = Tensor32(count: n); lengths = Tensor32(count: b); labels = Tensor32(count: b)
             types = Tensor32(count: c.typeVocabulary > 0 ? n : 0)
             targets = Tensor(shape: [b])
-            emb = Tensor(shape: [n, ch]); embOut = Tensor(shape: [n, ch]); embMean = Tensor(shape: [n]); embRstd = Tensor(shape: [n])
+            emb = Tensor(shape: [n, c.embeddingWidth]); embNorm = Tensor(shape: c.embeddingSize == nil ? [0] : [n, c.embeddingWidth])
+            embOut = Tensor(shape: [n, ch]); embMean = Tensor(shape: [n]); embRstd = Tensor(shape: [n])
             embMask = Tensor(shape: c.dropout > 0 ? [n, ch] : [0])
             layers = (0..<c.layers).map { _ in LayerActs(config: c, batch: b, time: t) }
             pooled = Tensor(shape: [b, ch]); logits = Tensor(shape: [b, c.classes]); probs = Tensor(shape: [b, c.classes])
@@ -170,16 +175,21 @@ public final class BertClassifier: @unchecked Sendable {
         else { precondition(batch.labels.count == b, "classification needs \(b) labels"); a.labels.set(batch.labels) }
         let dropout = training ? c.dropout : 0
 
+        let e = c.embeddingWidth, factorised = c.embeddingSize != nil
         Embedding.forward(out: a.emb.pointer, tokens: a.tokens.pointer, tokenTable: p.value("embeddings.token"),
-                          positionTable: p.value("embeddings.position"), batch: b, time: t, channels: ch, vocabulary: c.vocabulary)
+                          positionTable: p.value("embeddings.position"), batch: b, time: t, channels: e, vocabulary: c.vocabulary)
         if c.typeVocabulary > 0 {
             if batch.tokenTypes.isEmpty { a.types.pointer.update(repeating: 0, count: n) } else { a.types.set(batch.tokenTypes) }
             SegmentEmbedding.forward(out: a.emb.pointer, types: a.types.pointer, typeTable: p.value("embeddings.token_type"),
-                                     rows: n, channels: ch, typeCount: c.typeVocabulary)
+                                     rows: n, channels: e, typeCount: c.typeVocabulary)
         }
-        LayerNorm.forward(out: a.embOut.pointer, mean: a.embMean.pointer, rstd: a.embRstd.pointer, inp: a.emb.pointer,
-                          weight: p.value("embeddings.norm.weight"), bias: p.value("embeddings.norm.bias"), rows: n, channels: ch,
-                          epsilon: c.layerNormEpsilon)
+        LayerNorm.forward(out: factorised ? a.embNorm.pointer : a.embOut.pointer, mean: a.embMean.pointer, rstd: a.embRstd.pointer,
+                          inp: a.emb.pointer, weight: p.value("embeddings.norm.weight"), bias: p.value("embeddings.norm.bias"),
+                          rows: n, channels: e, epsilon: c.layerNormEpsilon)
+        if factorised {
+            Linear.forward(out: a.embOut.pointer, inp: a.embNorm.pointer, weight: p.value("embeddings.projection.weight"),
+                           bias: p.value("embeddings.projection.bias"), rows: n, inFeatures: e, outFeatures: ch)
+        }
         if dropout > 0 {
             Dropout.forward(out: a.embOut.pointer, mask: a.embMask.pointer, inp: a.embOut.pointer, count: n * ch,
                             probability: dropout, rng: &dropoutGenerator)
@@ -189,7 +199,7 @@ public final class BertClassifier: @unchecked Sendable {
         let mask = AttentionMask(causal: false, lengths: a.lengths.pointer)
         let compactLast = usesCompactLastLayer
         for (l, la) in a.layers.enumerated() {
-            let pre = "layers.\(l)."
+            let pre = c.layerPrefix(l)
             Linear.forward(out: la.qkv.pointer, inp: h, weight: p.value(pre + "attention.qkv.weight"),
                            bias: p.value(pre + "attention.qkv.bias"), rows: n, inFeatures: ch, outFeatures: 3 * ch)
             if !training, let bits = qkQuantizationBits {
@@ -289,7 +299,7 @@ public final class BertClassifier: @unchecked Sendable {
 
         // Invariant at the top of each iteration: gOut = dL/d(layer output) (its first b rows in a compact layer).
         for l in stride(from: c.layers - 1, through: 0, by: -1) {
-            let la = a.layers[l], pre = "layers.\(l)."
+            let la = a.layers[l], pre = c.layerPrefix(l)
             let hIn = l == 0 ? a.embOut.pointer : a.layers[l - 1].out.pointer
             let compact = compactLast && l == c.layers - 1
             let rows = compact ? b : n
@@ -337,16 +347,26 @@ public final class BertClassifier: @unchecked Sendable {
         }
         // Embedding dropout and LayerNorm, then the tables.
         let gEmbOut = branchGradient(a.gOut.pointer, mask: dropout > 0 ? a.embMask.pointer : nil, scratch: a.gBranch.pointer, count: n * ch)
+        let e = c.embeddingWidth
+        var gNorm = UnsafePointer(gEmbOut)
+        if c.embeddingSize != nil {
+            // ALBERT projection E → C; gAtty (free after the layers) holds dL/d(norm output) as [n, E].
+            a.gAtty.zero()
+            Linear.backward(dinp: a.gAtty.pointer, dweight: p.grad("embeddings.projection.weight"), dbias: p.grad("embeddings.projection.bias"),
+                            dout: gEmbOut, inp: a.embNorm.pointer, weight: p.value("embeddings.projection.weight"),
+                            rows: n, inFeatures: e, outFeatures: ch)
+            gNorm = UnsafePointer(a.gAtty.pointer)
+        }
         a.gRes.zero()
         LayerNorm.backward(dinp: a.gRes.pointer, dweight: p.grad("embeddings.norm.weight"), dbias: p.grad("embeddings.norm.bias"),
-                           dout: gEmbOut, inp: a.emb.pointer, weight: p.value("embeddings.norm.weight"),
-                           mean: a.embMean.pointer, rstd: a.embRstd.pointer, rows: n, channels: ch)
+                           dout: gNorm, inp: a.emb.pointer, weight: p.value("embeddings.norm.weight"),
+                           mean: a.embMean.pointer, rstd: a.embRstd.pointer, rows: n, channels: e)
         if c.typeVocabulary > 0 {
             SegmentEmbedding.backward(dTypeTable: p.grad("embeddings.token_type"), dout: a.gRes.pointer, types: a.types.pointer,
-                                      rows: n, channels: ch)
+                                      rows: n, channels: e)
         }
         Embedding.backward(dTokenTable: p.grad("embeddings.token"), dPositionTable: p.grad("embeddings.position"),
-                           dout: a.gRes.pointer, tokens: a.tokens.pointer, batch: b, time: t, channels: ch)
+                           dout: a.gRes.pointer, tokens: a.tokens.pointer, batch: b, time: t, channels: e)
     }
 
     /// The gradient entering a dropout-wrapped branch: g itself without dropout, else g ⊙ mask in `scratch`.

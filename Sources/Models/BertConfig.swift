@@ -25,16 +25,30 @@ public struct BertConfig: Sendable, Equatable {
     /// Rows of the token-type (segment) embedding table; 0 = none (from-scratch presets), 2 for BERT checkpoints.
     public var typeVocabulary: Int
     public var activation: BertActivation
+    /// ALBERT's factorised embedding: token and position tables of width E, LayerNorm in E, then a Linear E → C.
+    /// nil = BERT (tables of width C, no projection).
+    public var embeddingSize: Int?
+    /// ALBERT's cross-layer sharing: every layer application uses the parameters of layer 0 (`layers.0.*`).
+    public var sharedLayers: Bool
 
     public init(vocabulary: Int, maxTime: Int, channels: Int, heads: Int, layers: Int, ffHidden: Int, classes: Int,
-                dropout: Float = 0.1, layerNormEpsilon: Float = 1e-5, typeVocabulary: Int = 0,
-                activation: BertActivation = .geluTanh) {
+                dropout: Float = 0.1, layerNormEpsilon: Float = 1e-5, embeddingSize: Int? = nil, sharedLayers: Bool = false,
+                typeVocabulary: Int = 0, activation: BertActivation = .geluTanh) {
         precondition(channels % heads == 0, "channels must be divisible by heads")
+        precondition(embeddingSize.map { $0 >= 1 } ?? true, "embeddingSize must be positive")
         precondition(typeVocabulary >= 0, "typeVocabulary must be ≥ 0")
         self.vocabulary = vocabulary; self.maxTime = maxTime; self.channels = channels; self.heads = heads
         self.layers = layers; self.ffHidden = ffHidden; self.classes = classes; self.dropout = dropout
-        self.layerNormEpsilon = layerNormEpsilon; self.typeVocabulary = typeVocabulary; self.activation = activation
+        self.layerNormEpsilon = layerNormEpsilon; self.embeddingSize = embeddingSize; self.sharedLayers = sharedLayers
+        self.typeVocabulary = typeVocabulary; self.activation = activation
     }
+
+    /// An ALBERT-style model: factorised embedding of width E and one layer shared across the depth.
+    public var isAlbert: Bool { embeddingSize != nil || sharedLayers }
+    /// Width of the embedding tables (E, or C without factorisation).
+    public var embeddingWidth: Int { embeddingSize ?? channels }
+    /// Parameter-name prefix of layer application `l`.
+    public func layerPrefix(_ l: Int) -> String { sharedLayers ? "layers.0." : "layers.\(l)." }
 
     /// The benchmark model: 2 layers, d = 128, 4 heads, ff = 512, seq = 64, vocabulary 10,000, 2-way CLS head.
     public static let bertTiny = BertConfig(vocabulary: 10_000, maxTime: 64, channels: 128, heads: 4, layers: 2,
@@ -43,26 +57,32 @@ public struct BertConfig: Sendable, Equatable {
     /// The two newer fields appear only when they differ from their defaults, so configurations written before
     /// they existed (and their stable keys) are unchanged.
     public var json: JSONValue {
-        var members: [String: JSONValue] = [
-            "model": "bert", "vocabulary": JSONValue(vocabulary), "max_time": JSONValue(maxTime),
+        var o: [String: JSONValue] = [
+            "model": isAlbert ? "albert" : "bert", "vocabulary": JSONValue(vocabulary), "max_time": JSONValue(maxTime),
             "channels": JSONValue(channels), "heads": JSONValue(heads), "layers": JSONValue(layers),
             "ff_hidden": JSONValue(ffHidden), "classes": JSONValue(classes), "dropout": JSONValue(Double(dropout)),
             "layer_norm_epsilon": JSONValue(Double(layerNormEpsilon)),
         ]
-        if typeVocabulary != 0 { members["type_vocabulary"] = JSONValue(typeVocabulary) }
-        if activation != .geluTanh { members["activation"] = .string(activation.rawValue) }
-        return .object(members)
+        if isAlbert {
+            o["embedding_size"] = JSONValue(embeddingWidth)
+            o["shared_layers"] = .bool(sharedLayers)
+        }
+        if typeVocabulary != 0 { o["type_vocabulary"] = JSONValue(typeVocabulary) }
+        if activation != .geluTanh { o["activation"] = .string(activation.rawValue) }
+        return .object(o)
     }
 
     public init(json reader: JSONReader) throws {
         let o = try reader.object()
-        _ = try o.required("model").string(oneOf: ["bert"])
+        let model = try o.required("model").string(oneOf: ["bert", "albert"])
         self.init(
             vocabulary: try o.required("vocabulary").int(min: 1), maxTime: try o.required("max_time").int(min: 1),
             channels: try o.required("channels").int(min: 1), heads: try o.required("heads").int(min: 1),
             layers: try o.required("layers").int(min: 0), ffHidden: try o.required("ff_hidden").int(min: 1),
             classes: try o.required("classes").int(min: 1), dropout: Float(try o.required("dropout").double(min: 0, max: 0.99)),
             layerNormEpsilon: Float(try o.required("layer_norm_epsilon").double(min: 0, minExclusive: true)),
+            embeddingSize: model == "albert" ? try o.required("embedding_size").int(min: 1) : nil,
+            sharedLayers: model == "albert" ? try o.required("shared_layers").bool() : false,
             typeVocabulary: try o.optional("type_vocabulary")?.int(min: 0) ?? 0,
             activation: BertActivation(rawValue: try o.optional("activation")?.string(oneOf: BertActivation.allCases.map(\.rawValue))
                                        ?? BertActivation.geluTanh.rawValue)!)
@@ -73,12 +93,16 @@ public struct BertConfig: Sendable, Equatable {
     /// Parameter layout in memory order; names are the checkpoint tensor names.
     public var parameterLayout: [(name: String, shape: [Int], decays: Bool)] {
         let c = channels, f = ffHidden
+        let e = embeddingWidth
         var l: [(name: String, shape: [Int], decays: Bool)] = [
-            ("embeddings.token", [vocabulary, c], true), ("embeddings.position", [maxTime, c], true),
+            ("embeddings.token", [vocabulary, e], true), ("embeddings.position", [maxTime, e], true),
         ]
-        if typeVocabulary > 0 { l.append(("embeddings.token_type", [typeVocabulary, c], true)) }
-        l += [("embeddings.norm.weight", [c], false), ("embeddings.norm.bias", [c], false)]
-        for i in 0..<layers {
+        if typeVocabulary > 0 { l.append(("embeddings.token_type", [typeVocabulary, e], true)) }
+        l += [("embeddings.norm.weight", [e], false), ("embeddings.norm.bias", [e], false)]
+        if embeddingSize != nil {
+            l += [("embeddings.projection.weight", [c, e], true), ("embeddings.projection.bias", [c], false)]
+        }
+        for i in 0..<(sharedLayers ? min(layers, 1) : layers) {
             let p = "layers.\(i)."
             l += [
                 (p + "attention.qkv.weight", [3 * c, c], true), (p + "attention.qkv.bias", [3 * c], false),

@@ -215,14 +215,14 @@ extension ResultStore {
         }
     }
 
-    /// Marks a running job failed with `reason`.
+    /// Marks a job this process is running as failed with `reason`.
     public func fail(key: String, reason: String) throws {
         try write {
             let time = now()
             let changed = try database.run("""
                 UPDATE jobs SET state = 'failed', error = ?, finished_at = ?, elapsed_seconds = ? - started_at
-                WHERE key = ? AND state = 'running'
-                """, [.text(reason), .real(time), .real(time), .text(key)])
+                WHERE key = ? AND \(Self.ownedByThisProcess)
+                """, [.text(reason), .real(time), .real(time), .text(key)] + Self.ownerBindings)
             guard changed == 1 else { throw try transitionError(key: key, to: .failed) }
         }
     }
@@ -295,9 +295,18 @@ extension ResultStore {
     }
 
     func transitionError(key: String, to target: JobState) throws -> StoreError {
-        guard case .text(let state)? = try database.scalar("SELECT state FROM jobs WHERE key = ?", [.text(key)]) else {
-            return .unknownJob(file: path, key: key)
+        let found = try database.query("SELECT state, owner_pid, owner_host FROM jobs WHERE key = ?", [.text(key)]) {
+            ($0.string(at: 0) ?? "", $0.optionalInt64(at: 1), $0.string(at: 2))
+        }.first
+        guard let (state, pid, host) = found else { return .unknownJob(file: path, key: key) }
+        if state == JobState.running.rawValue && (pid != Int64(ProcessIdentity.processID) || host != ProcessIdentity.hostName) {
+            return .invalidTransition(file: path, key: key, from: "running under pid \(pid.map(String.init) ?? "?") on host \(host ?? "?")",
+                                      to: "\(target.rawValue) from this process (pid \(ProcessIdentity.processID))")
         }
         return .invalidTransition(file: path, key: key, from: state, to: target.rawValue)
     }
+
+    /// SQL condition (2 bindings: `ownerBindings`) for "running and claimed by this process".
+    static let ownedByThisProcess = "state = 'running' AND owner_pid = ? AND owner_host = ?"
+    static var ownerBindings: [SQLValue] { [.integer(Int64(ProcessIdentity.processID)), .text(ProcessIdentity.hostName)] }
 }

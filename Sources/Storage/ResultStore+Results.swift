@@ -11,10 +11,15 @@ public struct ArtifactInput: Sendable {
     /// What it is: "checkpoint", "trace", "planes", ... Unique per job.
     public let kind: String
     public let bytes: [UInt8]
+    /// Width of the numbers the bytes hold (4 for float32 tensors, 2 for int16 traces, 1 for text or mixed
+    /// content); 2 and 4 select a byte-shuffled codec that compresses such arrays better.
+    public let elementBytes: Int
 
-    public init(kind: String, bytes: [UInt8]) {
+    public init(kind: String, bytes: [UInt8], elementBytes: Int = 1) {
+        precondition([1, 2, 4].contains(elementBytes), "elementBytes must be 1, 2 or 4")
         self.kind = kind
         self.bytes = bytes
+        self.elementBytes = elementBytes
     }
 }
 
@@ -31,15 +36,17 @@ public struct ArtifactInfo: Sendable, Equatable {
 /// An artifact compressed and hashed, ready to insert.
 struct PreparedArtifact {
     let kind: String
+    let codec: ArtifactCodec
     let rawBytes: Int
     let sha256: String
     let frame: [UInt8]
 
     init(_ input: ArtifactInput, level: Int) throws {
         kind = input.kind
+        codec = ArtifactCodec.forElements(ofBytes: input.elementBytes, count: input.bytes.count)
         rawBytes = input.bytes.count
         sha256 = SHA256.hexDigest(input.bytes)
-        frame = try Zstd.compress(input.bytes, level: level)
+        frame = try codec.encode(input.bytes, level: level)
     }
 }
 
@@ -49,7 +56,8 @@ extension ResultStore {
 
     // MARK: Completing
 
-    /// Running → done with `metrics` and `artifacts`, in one transaction. Metrics replace earlier values of the
+    /// Running → done with `metrics` and `artifacts`, in one transaction. Only the process that claimed the job
+    /// may complete it. Metrics replace earlier values of the
     /// same name; an artifact replaces an earlier one of the same kind.
     public func complete(key: String, metrics: [(name: String, value: Double)] = [], artifacts: [ArtifactInput] = []) throws {
         let prepared = try artifacts.map { try PreparedArtifact($0, level: Self.artifactCompressionLevel) }
@@ -59,8 +67,8 @@ extension ResultStore {
                 let changed = try database.run("""
                     UPDATE jobs SET state = 'done', error = NULL, finished_at = ?, elapsed_seconds = ? - started_at,
                         heartbeat_at = ?
-                    WHERE key = ? AND state = 'running'
-                    """, [.real(time), .real(time), .real(time), .text(key)])
+                    WHERE key = ? AND \(Self.ownedByThisProcess)
+                    """, [.real(time), .real(time), .real(time), .text(key)] + Self.ownerBindings)
                 guard changed == 1 else { throw try transitionError(key: key, to: .done) }
                 try insertMetrics(key: key, metrics)
                 try insertArtifacts(key: key, prepared, time: time)
@@ -110,6 +118,35 @@ extension ResultStore {
         }
     }
 
+    /// Jobs with all their metrics, in insertion order, filtered like `jobs(state:sweep:kind:)` (one query): what
+    /// Pareto fronts and plots read.
+    public func jobResults(state: JobState? = .done, sweep: String? = nil, kind: String? = nil) throws -> [(job: JobRecord, metrics: [String: Double])] {
+        var conditions: [String] = []
+        var bindings: [SQLValue] = []
+        if let state { conditions.append("j.state = ?"); bindings.append(.text(state.rawValue)) }
+        if let sweep { conditions.append("j.sweep = ?"); bindings.append(.text(sweep)) }
+        if let kind { conditions.append("j.kind = ?"); bindings.append(.text(kind)) }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let columns = Self.jobColumns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        return try read {
+            var results: [(job: JobRecord, metrics: [String: Double])] = []
+            let statement = try database.prepare("""
+                SELECT \(columns.joined(separator: ", ")), m.name, m.value
+                FROM jobs j LEFT JOIN metrics m ON m.job_key = j.key \(filter) ORDER BY j.rowid
+                """)
+            try statement.bind(bindings)
+            let nameColumn = columns.count
+            while try statement.step() {
+                let key = statement.string(at: 0) ?? ""
+                if results.last?.job.key != key { results.append((Self.jobRecord(statement), [:])) }
+                if let name = statement.string(at: nameColumn) {
+                    results[results.count - 1].metrics[name] = statement.optionalDouble(at: nameColumn + 1) ?? .nan
+                }
+            }
+            return results
+        }
+    }
+
     // MARK: Artifacts
 
     /// Stores artifacts for a job outside completion (e.g. a trace written while the job still runs).
@@ -121,12 +158,12 @@ extension ResultStore {
     private func insertArtifacts(key: String, _ artifacts: [PreparedArtifact], time: Double) throws {
         guard !artifacts.isEmpty else { return }
         let upsert = try database.prepare("""
-            INSERT INTO artifacts (job_key, kind, codec, raw_bytes, sha256, data, created_at) VALUES (?, ?, 'zstd', ?, ?, ?, ?)
+            INSERT INTO artifacts (job_key, kind, codec, raw_bytes, sha256, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (job_key, kind) DO UPDATE SET codec = excluded.codec, raw_bytes = excluded.raw_bytes,
                 sha256 = excluded.sha256, data = excluded.data, created_at = excluded.created_at
             """)
         for artifact in artifacts {
-            try upsert.run([.text(key), .text(artifact.kind), .integer(Int64(artifact.rawBytes)), .text(artifact.sha256),
+            try upsert.run([.text(key), .text(artifact.kind), .text(artifact.codec.rawValue), .integer(Int64(artifact.rawBytes)), .text(artifact.sha256),
                             .blob(artifact.frame), .real(time)])
         }
     }
@@ -153,10 +190,10 @@ extension ResultStore {
         }
         guard let stored else { return nil }
         func corrupt(_ detail: String) -> StoreError { .corruptArtifact(file: path, jobKey: key, kind: kind, detail: detail) }
-        guard stored.codec == "zstd" else { throw corrupt("unknown codec '\(stored.codec)'") }
+        guard let codec = ArtifactCodec(rawValue: stored.codec) else { throw corrupt("unknown codec '\(stored.codec)'") }
         let raw: [UInt8]
         do {
-            raw = try Zstd.decompress(stored.frame, maximumOutputBytes: stored.rawBytes)
+            raw = try codec.decode(stored.frame, rawBytes: stored.rawBytes)
         } catch let error as CompressionError {
             throw corrupt(error.message)
         }

@@ -1,6 +1,8 @@
 // Storage — owns SQLite (CSQLite) and zstd (CZstd). No other module imports those C libraries.
 //
 // Owns: the SQLite wrapper (`Database`, `Statement`, `SQLiteError`, closure transactions, `user_version`
-// migrations), the zstd codec (`Zstd`, `CompressionError`), the result store (`ResultStore`, schema v1 documented
-// in SCHEMA.md, the advisory writer lock) and the store benchmark (`StoreBenchmark`).
+// migrations), the zstd codec (`Zstd`, `CompressionError`) and artifact codecs (`ArtifactCodec`: zstd with an
+// optional byte shuffle), the result store (`ResultStore`: schema v1 documented in SCHEMA.md, job life cycle,
+// metrics, verified artifacts, the advisory writer lock, shard merging, summary) and the store benchmark
+// (`StoreBenchmark`). `CrashWorkload` is the shared definition of the crash-safety test's workload.
 // Imports Basics only. Must not import any other Leopard module; never prints, never exits.

@@ -10,7 +10,13 @@ public struct StoreBenchmarkReport: Sendable {
     public struct Blob: Sendable {
         public let name: String
         public let rawBytes: Int
+        /// Plain zstd frame of the raw bytes.
         public let compressedBytes: Int
+        /// Element width the artifact path declares (4 for float32, 2 for int16) and the codec that selects.
+        public let elementBytes: Int
+        public let artifactCodec: String
+        /// Size as the store keeps it (byte-shuffled, then zstd).
+        public let storedBytes: Int
         public let compressMBPerSecond: Double
         public let decompressMBPerSecond: Double
         /// Whole artifact path through the store: compress + SHA-256 + INSERT ... COMMIT.
@@ -18,6 +24,7 @@ public struct StoreBenchmarkReport: Sendable {
         /// SELECT + decompress + size and SHA-256 verification.
         public let artifactReadMBPerSecond: Double
         public var ratio: Double { Double(rawBytes) / Double(max(compressedBytes, 1)) }
+        public var storedRatio: Double { Double(rawBytes) / Double(max(storedBytes, 1)) }
     }
 
     public let metricRows: Int
@@ -41,6 +48,9 @@ public struct StoreBenchmarkReport: Sendable {
                 "raw_bytes": JSONValue(blob.rawBytes),
                 "compressed_bytes": JSONValue(blob.compressedBytes),
                 "ratio": JSONValue(blob.ratio),
+                "artifact_codec": .string(blob.artifactCodec),
+                "stored_bytes": JSONValue(blob.storedBytes),
+                "stored_ratio": JSONValue(blob.storedRatio),
                 "compress_mb_per_s": JSONValue(blob.compressMBPerSecond),
                 "decompress_mb_per_s": JSONValue(blob.decompressMBPerSecond),
                 "artifact_write_mb_per_s": JSONValue(blob.artifactWriteMBPerSecond),
@@ -82,11 +92,11 @@ public enum StoreBenchmark {
             rates.append(try metricRowsPerSecond(path: scratch.appendingPathComponent("metrics-\(run).sqlite").path, configuration))
         }
         let blobs = [
-            ("float32_checkpoint", checkpointLikeBlob(bytes: configuration.blobBytes)),
-            ("int16_trace", traceLikeBlob(bytes: configuration.blobBytes)),
+            ("float32_checkpoint", checkpointLikeBlob(bytes: configuration.blobBytes), 4),
+            ("int16_trace", traceLikeBlob(bytes: configuration.blobBytes), 2),
         ]
-        let measured = try blobs.map { name, bytes in
-            try measureBlob(name: name, bytes: bytes, repeats: configuration.repeats,
+        let measured = try blobs.map { name, bytes, elementBytes in
+            try measureBlob(name: name, bytes: bytes, elementBytes: elementBytes, repeats: configuration.repeats,
                             storePath: scratch.appendingPathComponent("\(name).sqlite").path)
         }
         return StoreBenchmarkReport(metricRows: configuration.metricRows, batchRows: configuration.batchRows,
@@ -115,7 +125,8 @@ public enum StoreBenchmark {
 
     // MARK: Blobs
 
-    private static func measureBlob(name: String, bytes: [UInt8], repeats: Int, storePath: String) throws -> StoreBenchmarkReport.Blob {
+    private static func measureBlob(name: String, bytes: [UInt8], elementBytes: Int, repeats: Int,
+                                    storePath: String) throws -> StoreBenchmarkReport.Blob {
         var compressRates: [Double] = [], decompressRates: [Double] = [], writeRates: [Double] = [], readRates: [Double] = []
         var frame: [UInt8] = []
         let megabytes = Double(bytes.count) / 1e6
@@ -129,12 +140,14 @@ public enum StoreBenchmark {
 
             let key = "\(name)-\(run)"
             try store.insertJobsIfAbsent(sweep: "bench", [JobSpec(key: key, kind: "bench", parentKey: nil, parameters: [:])])
-            writeRates.append(megabytes / (try time { try store.storeArtifacts(key: key, [ArtifactInput(kind: name, bytes: bytes)]) }))
+            writeRates.append(megabytes / (try time { try store.storeArtifacts(key: key, [ArtifactInput(kind: name, bytes: bytes, elementBytes: elementBytes)]) }))
             var read: [UInt8]? = nil
             readRates.append(megabytes / (try time { read = try store.artifact(key: key, kind: name) }))
             precondition(read == bytes, "artifact round trip changed the data")
         }
-        return .init(name: name, rawBytes: bytes.count, compressedBytes: frame.count,
+        let stored = try store.artifactInfos(key: "\(name)-0")[0]
+        return .init(name: name, rawBytes: bytes.count, compressedBytes: frame.count, elementBytes: elementBytes,
+                     artifactCodec: stored.codec, storedBytes: stored.storedBytes,
                      compressMBPerSecond: median(compressRates), decompressMBPerSecond: median(decompressRates),
                      artifactWriteMBPerSecond: median(writeRates), artifactReadMBPerSecond: median(readRates))
     }

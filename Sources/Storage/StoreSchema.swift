@@ -88,7 +88,7 @@ enum StoreSchema {
         CREATE TABLE artifacts (
             job_key    TEXT NOT NULL REFERENCES jobs(key) ON DELETE CASCADE,
             kind       TEXT NOT NULL,
-            codec      TEXT NOT NULL CHECK (codec IN ('zstd')),
+            codec      TEXT NOT NULL CHECK (codec IN ('zstd', 'zstd+shuffle2', 'zstd+shuffle4')),
             raw_bytes  INTEGER NOT NULL CHECK (raw_bytes >= 0),
             sha256     TEXT NOT NULL,
             data       BLOB NOT NULL,

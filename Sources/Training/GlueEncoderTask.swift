@@ -22,12 +22,17 @@ public struct EncoderPresetShape: Sendable {
     /// Training examples used per epoch (first N of a seeded shuffle of the train split); nil = all.
     public var trainingSubset: Int?
     public var dropout: Float
+    /// ALBERT: factorised embedding width (nil = BERT) and one layer shared across the depth.
+    public var embeddingSize: Int?
+    public var sharedLayers: Bool
 
     public init(channels: Int, heads: Int, layers: Int, ffHidden: Int, vocabularyLimit: Int = 8000,
-                singleLength: Int = 64, pairLength: Int = 128, trainingSubset: Int? = nil, dropout: Float = 0.1) {
+                singleLength: Int = 64, pairLength: Int = 128, trainingSubset: Int? = nil, dropout: Float = 0.1,
+                embeddingSize: Int? = nil, sharedLayers: Bool = false) {
         self.channels = channels; self.heads = heads; self.layers = layers; self.ffHidden = ffHidden
         self.vocabularyLimit = vocabularyLimit; self.singleLength = singleLength; self.pairLength = pairLength
         self.trainingSubset = trainingSubset; self.dropout = dropout
+        self.embeddingSize = embeddingSize; self.sharedLayers = sharedLayers
     }
 }
 
@@ -75,7 +80,7 @@ public final class GlueEncoderTask: PruningTask {
         let config = BertConfig(vocabulary: encoder.vocabulary.count, maxTime: length, channels: shape.channels,
                                 heads: shape.heads, layers: shape.layers, ffHidden: shape.ffHidden,
                                 classes: loaded.description.kind == .regression ? 1 : max(2, loaded.classNames.count),
-                                dropout: shape.dropout)
+                                dropout: shape.dropout, embeddingSize: shape.embeddingSize, sharedLayers: shape.sharedLayers)
         classifier = BertClassifier(config: config, seed: seed)
     }
 

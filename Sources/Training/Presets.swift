@@ -3,7 +3,11 @@
 //
 // BERT-family sizes (from-scratch word vocabularies of ≤ 8,000 entries; sequence 64 tokens, 128 for pairs):
 //   bert-tiny    2 layers, d = 128, 4 heads, ff = 512   (the paper's "Base" role at our scale)
-//   bert-mini    4 layers, d = 256, 4 heads, ff = 1024  (the "Large" role); training subset of 20,000 examples
+//   bert-mini    4 layers, d = 256, 4 heads, ff = 1024  (the "Large" role)
+//   albert-tiny  ONE layer (d = 128, 4 heads, ff = 512) applied 4 times, factorised embedding E = 64; a threshold
+//                (and a trace layer) per application
+// Training subsets (a seeded choice of training examples; the whole split when smaller) keep dense training within
+// ~5 minutes on 2 shared cores: bert-tiny and albert-tiny 16,000 examples, bert-mini 8,000 examples per epoch.
 // Parameter counts depend on the task's vocabulary; `leopard train` reports them.
 import Basics
 import Datasets
@@ -41,6 +45,14 @@ public struct Preset: Sendable {
     /// Tasks the preset is meant for (the factory rejects others with a usage error).
     public var tasks: [String]
     public let factory: Factory
+
+    public init(name: String, defaultLambda: Double, epochs: Int, fineTuneEpochs: Int, batchSize: Int, learningRate: Double,
+                thresholdLearningRate: Double, thresholdInitialisation: ThresholdInitialisation, tasks: [String],
+                factory: @escaping Factory) {
+        self.name = name; self.defaultLambda = defaultLambda; self.epochs = epochs; self.fineTuneEpochs = fineTuneEpochs
+        self.batchSize = batchSize; self.learningRate = learningRate; self.thresholdLearningRate = thresholdLearningRate
+        self.thresholdInitialisation = thresholdInitialisation; self.tasks = tasks; self.factory = factory
+    }
 }
 
 public enum Presets {
@@ -58,11 +70,17 @@ public enum Presets {
         var presets: [Preset] = [
             Preset(name: "bert-tiny", defaultLambda: 0.5, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-3,
                    thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
-                   factory: encoder("bert-tiny", EncoderPresetShape(channels: 128, heads: 4, layers: 2, ffHidden: 512), batchSize: 32)),
+                   factory: encoder("bert-tiny", EncoderPresetShape(channels: 128, heads: 4, layers: 2, ffHidden: 512,
+                                                                    trainingSubset: 16_000), batchSize: 32)),
             Preset(name: "bert-mini", defaultLambda: 0.5, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 5e-4,
                    thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
                    factory: encoder("bert-mini", EncoderPresetShape(channels: 256, heads: 4, layers: 4, ffHidden: 1024,
-                                                                    trainingSubset: 20_000), batchSize: 32)),
+                                                                    trainingSubset: 8_000), batchSize: 32)),
+            Preset(name: "albert-tiny", defaultLambda: 0.5, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-3,
+                   thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
+                   factory: encoder("albert-tiny", EncoderPresetShape(channels: 128, heads: 4, layers: 4, ffHidden: 512,
+                                                                      trainingSubset: 16_000, embeddingSize: 64,
+                                                                      sharedLayers: true), batchSize: 32)),
         ]
         presets += []  // other families append their entries here (one line each)
         // Pretrained all-MiniLM-L6-v2 (needs --init DIR; see PretrainedGlueTask.swift and docs/pretrained-bert.md).

@@ -183,7 +183,7 @@ public enum PruningProtocol {
                 fixedThreshold: BaselineResult(metric: fixedMetric, pruneRate: fixedRate,
                                                thresholds: fixedThresholds.map { Double($0) }),
                 quantizedBits: settings.quantizationBits, quantizedMetric: quantizedMetric, trace: trace,
-                parameterCount: parameters.parameterCount, trainingExamples: task.batchesPerEpoch * trainingBatchSize(task),
+                parameterCount: parameters.parameterCount, trainingExamples: trainingExamples(task),
                 epochs: settings.epochs, fineTuneEpochs: settings.fineTuneEpochs,
                 denseSeconds: denseSeconds, fineTuneSeconds: fineTuneSeconds,
                 wallSeconds: Date().timeIntervalSince(started)))
@@ -191,8 +191,9 @@ public enum PruningProtocol {
         return reports
     }
 
-    static func trainingBatchSize(_ task: any PruningTask) -> Int {
-        (task as? GlueEncoderTask)?.batchSize ?? (task as? PretrainedGlueTask)?.batchSize ?? 0
+    /// Training examples per epoch; 0 when the family does not say.
+    static func trainingExamples(_ task: any PruningTask) -> Int {
+        (task as? GlueEncoderTask)?.trainingExamples ?? (task as? PretrainedGlueTask)?.trainingExamples ?? 0
     }
 
     static func checkpointMetadata(_ task: any PruningTask, _ settings: PruningSettings) -> [String: String] {

@@ -39,7 +39,7 @@ do {
                                                                   parameters: ["run": JSONValue(run), "index": JSONValue(index)])])
             try store.claim(key: key)
             try store.complete(key: key, metrics: CrashWorkload.metrics(key: key),
-                               artifacts: [ArtifactInput(kind: "trace", bytes: CrashWorkload.artifact(key: key))])
+                               artifacts: [ArtifactInput(kind: "trace", bytes: CrashWorkload.artifact(key: key), elementBytes: 2)])
             previous = key
         }
     case "hold-lock":

@@ -149,3 +149,28 @@ import Testing
         #expect(net.attentionScores(layer: 1)?.shape == [3, 2, 5, 5])
     }
 }
+
+/// ALBERT options of the encoder: factorised embedding and one layer shared across the depth.
+struct AlbertOptionTests {
+    static let toy = BertConfig(vocabulary: 11, maxTime: 6, channels: 8, heads: 2, layers: 3, ffHidden: 16, classes: 3,
+                                dropout: 0, embeddingSize: 4, sharedLayers: true)
+
+    @Test func sharedLayerAndFactorisedEmbeddingHaveTheAlbertLayout() throws {
+        let names = Self.toy.parameterLayout.map(\.name)
+        #expect(names.contains("embeddings.projection.weight") && names.contains("layers.0.ffn.up.weight"))
+        #expect(!names.contains { $0.hasPrefix("layers.1.") }, "one shared layer only")
+        #expect(Self.toy.parameterLayout.first { $0.name == "embeddings.token" }?.shape == [11, 4])
+        let restored = try BertConfig(json: JSONReader(Self.toy.json, file: "config"))
+        #expect(restored == Self.toy)
+    }
+
+    @Test(arguments: [false, true])
+    func albertGradientsMatchFiniteDifferences(fullLastLayer: Bool) {
+        let net = BertClassifier(config: Self.toy, seed: 5)
+        net.computeFullLastLayer = fullLastLayer
+        var rng = SeededGenerator(seed: 6)
+        for e in net.parameters.entries where e.decays { Initialiser.normal(net.parameters.view(e.name), std: 0.5, using: &rng) }
+        let (worst, place) = BertClassifierTests.wholeModelCheck(net, BertClassifierTests.toyBatch())
+        #expect(worst < 3e-2, "worst relative error \(worst) at \(place)")
+    }
+}

@@ -20,19 +20,6 @@ private func startLockHolder(_ binary: URL, path: String, seconds: Double? = nil
     return child
 }
 
-extension FileHandle {
-    /// Reads bytes until a newline or end of file.
-    fileprivate func availableLine() -> String? {
-        var bytes: [UInt8] = []
-        while true {
-            let chunk = readData(ofLength: 1)
-            if chunk.isEmpty { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-            if chunk[0] == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-            bytes.append(chunk[0])
-        }
-    }
-}
-
 @Suite(.serialized) struct ConcurrencyTests {
     @Test func aSecondWriterIsToldWhoOwnsTheStore() throws {
         guard let binary = crashWriterBinary() else { return }
@@ -55,9 +42,9 @@ extension FileHandle {
         // Readers work while the other process writes: the done count they see only grows.
         let reader = try ResultStore(path: path, access: .readOnly)
         var seen: [Int] = []
-        for _ in 0..<10 {
+        for _ in 0..<20 {
             seen.append(try reader.summary().jobsPerState[.done] ?? 0)
-            usleep(20_000)
+            usleep(25_000)
         }
         #expect(seen == seen.sorted() && seen.last! > seen.first!, "done counts seen by the reader: \(seen)")
     }
@@ -67,9 +54,12 @@ extension FileHandle {
         let dir = try TemporaryDirectory()
         let path = dir.file("handover.sqlite")
         let holder = try startLockHolder(binary, path: path, seconds: 0.4)
-        defer { holder.waitUntilExit() }
+        let start = Date()
         let store = try ResultStore(path: path, access: .write(lockTimeoutSeconds: 10))
-        #expect(!holder.isRunning)
+        // The lock was released only when the holder exited, ~0.4 s after it said "locked".
+        #expect(Date().timeIntervalSince(start) > 0.2)
+        holder.waitUntilExit()
+        #expect(holder.terminationReason == .exit && holder.terminationStatus == 0)
         #expect(try store.summary().jobsPerState[.done]! > 0)
     }
 

@@ -117,6 +117,13 @@ private func chain(_ prefix: String) -> [JobSpec] {
         #expect(throws: StoreError.invalidTransition(file: store.path, key: "a-dense", from: "running", to: "running")) {
             try store.claim(key: "a-dense")
         }
+        // Only the claiming process may complete or fail a job.
+        try Database(path: store.path).run("UPDATE jobs SET owner_pid = 999999 WHERE key = 'a-dense'")
+        let error = #expect(throws: StoreError.self) { try store.complete(key: "a-dense", metrics: [("accuracy", 1)]) }
+        #expect(error?.message.contains("running under pid 999999") == true, "\(String(describing: error))")
+        #expect(throws: StoreError.self) { try store.fail(key: "a-dense", reason: "x") }
+        #expect(try store.job(key: "a-dense")?.state == .running)
+        #expect(try store.metrics(key: "a-dense").isEmpty)
     }
 
     @Test func failureSkipsDescendantsAndRetryRequeuesFailedJobs() throws {
@@ -197,8 +204,31 @@ private func chain(_ prefix: String) -> [JobSpec] {
         }
         let rows = try store.rows("SELECT job_key, finetune_key, accuracy, prune_rate, speedup, energy_reduction, cycles FROM hardware_points")
         #expect(rows == [[.text("a-hw"), .text("a-ft"), .real(0.94), .real(0.7), .real(2.5), .real(3.1), .null]])
+        let results = try store.jobResults(kind: "hw-eval")
+        #expect(results.count == 1 && results[0].job.key == "a-hw")
+        #expect(results[0].metrics == ["speedup": 2.5, "energy_reduction": 3.1])
+        #expect(try store.jobResults().map { $0.metrics.count } == [1, 2, 0, 2])
+        #expect(try store.jobResults(state: .pending).isEmpty)
         let summary = try store.rows("SELECT kind, state, jobs FROM job_summary ORDER BY kind")
         #expect(summary.count == 4 && summary.allSatisfy { $0[1] == .text("done") && $0[2] == .integer(1) })
+    }
+
+    @Test func theViewsAnswerInTheSqlite3CLIWhileTheWriterHasTheStoreOpen() throws {
+        guard let sqlite3 = which("sqlite3") else { print("SKIP: sqlite3 CLI not installed (apt-get install sqlite3)"); return }
+        let dir = try TemporaryDirectory()
+        let store = try makeStore(dir)
+        try store.registerSweep(name: "s", manifest: [:])
+        try store.insertJobsIfAbsent(sweep: "s", chain("a"))
+        for (key, metrics) in [("a-dense", []), ("a-ft", [("accuracy", 0.875), ("prune_rate", 0.5)]), ("a-trace", []),
+                               ("a-hw", [("speedup", 2.25)])] as [(String, [(name: String, value: Double)])] {
+            try store.claim(key: key)
+            try store.complete(key: key, metrics: metrics)
+        }
+        let result = try runTool(sqlite3, ["-readonly", "-csv", store.path,
+                                           "SELECT job_key, accuracy, prune_rate, speedup FROM hardware_points; SELECT kind, jobs FROM job_summary ORDER BY kind;"])
+        #expect(result.status == 0)
+        #expect(String(decoding: result.stdout, as: UTF8.self)
+                == "a-hw,0.875,0.5,2.25\ncapture-trace,1\ndense-train,1\nfinetune,1\nhw-eval,1\n")
     }
 
     @Test func summaryCountsRowsStatesAndArtifactBytes() throws {

@@ -74,3 +74,16 @@ func sampleBytes(count: Int, seed: UInt64, alphabet: Int = 256) -> [UInt8] {
         return UInt8(truncatingIfNeeded: Int(state % UInt64(alphabet)))
     }
 }
+
+extension FileHandle {
+    /// Reads bytes until a newline or end of file (nil when nothing came before the end).
+    func availableLine() -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            let chunk = readData(ofLength: 1)
+            if chunk.isEmpty { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if chunk[0] == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(chunk[0])
+        }
+    }
+}

@@ -62,7 +62,7 @@ import Testing
         let r = try #require(reports.first)
         #expect(r.model == "bert-minilm" && r.task == "glue/rte")
         #expect((0...1).contains(r.denseMetric) && (0...1).contains(r.prunedMetric) && (0...1).contains(r.pruneRate))
-        #expect(r.trainingExamples == 64, "2 batches of 32 from 72 examples")
+        #expect(r.trainingExamples == 72, "80 train rows minus the carved 10% validation")
         #expect(r.layerPruneRates.count == 2)
         let trace = try #require(r.trace)
         #expect(FileManager.default.fileExists(atPath: trace.directory + "/layer-01/q.npy"))

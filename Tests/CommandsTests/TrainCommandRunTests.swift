@@ -1,0 +1,33 @@
+// `leopard train` end to end on a tiny synthetic SST-2 fixture: the JSON report has the documented keys, the
+// checkpoints and the trace are written.
+import Basics
+import Foundation
+import Testing
+
+@Suite("leopard train run")
+struct TrainCommandRunTests {
+    @Test func trainWritesCheckpointsTraceAndTheJSONReport() throws {
+        let root = NSTemporaryDirectory() + "leopard-train-cli-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/glue/SST-2", withIntermediateDirectories: true)
+        let words = ["good", "bad", "film", "plot", "fine", "dull", "the", "a"]
+        var rows = "sentence\tlabel\n"
+        for i in 0..<96 { rows += "\(words[i % 8]) \(words[(i / 8) % 8]) \(words[(i * 3) % 8])\t\(i % 2)\n" }
+        try rows.write(toFile: root + "/glue/SST-2/train.tsv", atomically: true, encoding: .utf8)
+        try rows.write(toFile: root + "/glue/SST-2/dev.tsv", atomically: true, encoding: .utf8)
+        let out = root + "/out"
+        let r = runLeopard(["train", "--model", "bert-tiny", "--task", "glue/sst2", "--epochs", "1", "--fine-tune-epochs", "1",
+                            "--lambda", "1", "--threads", "1", "--out", out, "--json"], environment: ["LEOPARD_DATA": root])
+        #expect(r.exitCode == 0, "stderr: \(r.stderr)")
+        let json = try JSONParser.parse(r.stdout)
+        for key in ["dense_metric", "pruned_metric", "prune_rate", "metric_name", "higher_is_better", "thresholds",
+                    "layer_prune_rates", "baselines", "wall_seconds"] {
+            #expect(json[key] != nil, "missing key \(key)")
+        }
+        #expect(json["metric_name"] == .string("accuracy") && json["layer_prune_rates"]?.arrayValue?.count == 2)
+        #expect(r.stderr.contains("dense: epoch 1/1"))
+        for file in ["dense.safetensors", "pruned.safetensors", "trace/layer-00/meta.json", "trace/layer-01/k.npy"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file) missing")
+        }
+    }
+}
