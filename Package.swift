@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Basics", "Datasets"]),  // Datasets: GLUE + WordPiece for the MiniLM-vs-PyTorch check
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Datasets", "Workloads", "Basics"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics", "Workloads"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -17,6 +17,7 @@ public struct Leopard: CommandGroup {
             BenchCommand.self,
             DataCommand.self,
             TrainCommand.self,
+            SimulateCommand.self,
         ]
     )
 }
