@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Basics"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Basics"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors", "Basics"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Basics"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Basics", "Datasets"]),  // Datasets: GLUE + WordPiece for the MiniLM-vs-PyTorch check
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Datasets", "Workloads", "Basics"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Storage", "Reporting", "Workloads", "AcceleratorModel", "Basics"]),

@@ -11,7 +11,7 @@ import Training
 public struct TrainCommand: Command {
     public static let configuration = CommandConfiguration(
         name: "train", abstract: "Train a model densely, then learn pruning thresholds per λ and evaluate them against baselines.",
-        usage: "--model M --task T [--lambda X[,Y…]] [--epochs N] [--fine-tune-epochs N] [--seed N] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
+        usage: "--model M --task T [--lambda X[,Y…]] [--epochs N] [--fine-tune-epochs N] [--seed N] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
         discussion: """
         The loss during fine-tuning is L_task + λ·mean over layers of the soft kept fraction of valid scores. With
         --out DIR: DIR/dense.safetensors, DIR/pruned.safetensors and the attention trace DIR/trace/layer-NN/
@@ -26,6 +26,7 @@ public struct TrainCommand: Command {
             ArgumentHelp("--epochs N", "dense training epochs (default: the preset's)"),
             ArgumentHelp("--fine-tune-epochs N", "threshold fine-tuning epochs per λ (default: the preset's)"),
             ArgumentHelp("--seed N", "seed of initialisation, data order and dropout (default 1)"),
+            ArgumentHelp("--init DIR", "pretrained presets (bert-minilm): Hugging Face BERT folder with config.json, model.safetensors, vocab.txt"),
             ArgumentHelp("--per-head", "one threshold per head instead of per layer"),
             ArgumentHelp("--bits B", "Q/K bits for the quantised baseline and the trace (default 12)"),
             ArgumentHelp("--data-dir DIR", "data directory (default $LEOPARD_DATA, else ./data)"),
@@ -40,6 +41,7 @@ public struct TrainCommand: Command {
     let epochs: Int?
     let fineTuneEpochs: Int?
     let seed: UInt64
+    let initDirectory: String?
     let perHead: Bool
     let bits: Int
     let dataDirectory: String?
@@ -68,6 +70,7 @@ public struct TrainCommand: Command {
         epochs = try arguments.intOption("--epochs", range: 0...1000)
         fineTuneEpochs = try arguments.intOption("--fine-tune-epochs", range: 0...1000)
         seed = UInt64(try arguments.intOption("--seed", range: 0...Int(Int32.max)) ?? 1)
+        initDirectory = try arguments.option("--init")
         perHead = try arguments.flag("--per-head")
         bits = try arguments.intOption("--bits", range: 2...16) ?? 12
         dataDirectory = try arguments.option("--data-dir")
@@ -79,7 +82,8 @@ public struct TrainCommand: Command {
 
     public func run(_ io: CommandIO) throws {
         Compute.setThreads(threads)
-        let preset = try Presets.named(model)
+        var preset = try Presets.named(model)
+        if let initDirectory { preset = try preset.initialised(from: initDirectory) }
         var settings = PruningSettings(preset: preset, taskName: task,
                                        dataDirectory: DataDirectory.resolve(explicit: dataDirectory, environment: io.environment),
                                        seed: seed, lambdas: lambdas, epochs: epochs, fineTuneEpochs: fineTuneEpochs,

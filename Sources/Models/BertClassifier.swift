@@ -19,12 +19,17 @@ public struct TokenBatch: Sendable {
     public var lengths: [Int32]
     public var labels: [Int32]
     public var targets: [Float]
+    /// Token-type (segment) ids, [batch, time]; empty means type 0 everywhere. Read only by models with a
+    /// token-type table (`BertConfig.typeVocabulary > 0`).
+    public var tokenTypes: [Int32]
 
-    public init(batch: Int, time: Int, tokens: [Int32], lengths: [Int32]? = nil, labels: [Int32] = [], targets: [Float] = []) {
+    public init(batch: Int, time: Int, tokens: [Int32], lengths: [Int32]? = nil, labels: [Int32] = [], targets: [Float] = [],
+                tokenTypes: [Int32] = []) {
         precondition(tokens.count == batch * time, "\(tokens.count) tokens for a \(batch)×\(time) batch")
+        precondition(tokenTypes.isEmpty || tokenTypes.count == batch * time, "\(tokenTypes.count) token types for a \(batch)×\(time) batch")
         self.batch = batch; self.time = time; self.tokens = tokens
         self.lengths = lengths ?? [Int32](repeating: Int32(time), count: batch)
-        self.labels = labels; self.targets = targets
+        self.labels = labels; self.targets = targets; self.tokenTypes = tokenTypes
         precondition(self.lengths.count == batch)
     }
 
@@ -82,7 +87,7 @@ public final class BertClassifier: @unchecked Sendable {
     /// Activations and backward scratch for one (batch, time) shape, allocated once.
     final class Activations {
         let b: Int, t: Int
-        let tokens: Tensor32, lengths: Tensor32, labels: Tensor32
+        let tokens: Tensor32, lengths: Tensor32, labels: Tensor32, types: Tensor32
         let targets: Tensor
         let emb, embOut, embMean, embRstd, embMask: Tensor
         /// ALBERT: the LayerNorm output of width E before the projection to C ([0] without factorisation).
@@ -96,6 +101,7 @@ public final class BertClassifier: @unchecked Sendable {
             self.b = b; self.t = t
             let n = b * t, ch = c.channels, f = c.ffHidden
             tokens = Tensor32(count: n); lengths = Tensor32(count: b); labels = Tensor32(count: b)
+            types = Tensor32(count: c.typeVocabulary > 0 ? n : 0)
             targets = Tensor(shape: [b])
             emb = Tensor(shape: [n, c.embeddingWidth]); embNorm = Tensor(shape: c.embeddingSize == nil ? [0] : [n, c.embeddingWidth])
             embOut = Tensor(shape: [n, ch]); embMean = Tensor(shape: [n]); embRstd = Tensor(shape: [n])
@@ -145,6 +151,22 @@ public final class BertClassifier: @unchecked Sendable {
     public func attentionScores(layer: Int) -> TensorView? { acts?.layers[layer].scores.view }
     public func attentionProbabilities(layer: Int) -> TensorView? { acts?.layers[layer].probs.view }
 
+    /// The encoder's last hidden states, [batch, time, channels] row-major, of an inference forward over `batch`
+    /// (every position of the last layer is computed; the head's loss is computed and discarded, so labels or
+    /// targets may be absent). What Hugging Face calls `last_hidden_state`; used to verify imported checkpoints.
+    public func lastHiddenStates(_ batch: TokenBatch) -> [Float] {
+        var input = batch
+        if config.classes == 1 { if input.targets.isEmpty { input.targets = [Float](repeating: 0, count: batch.batch) } }
+        else if input.labels.isEmpty { input.labels = [Int32](repeating: 0, count: batch.batch) }
+        let wasFull = computeFullLastLayer
+        computeFullLastLayer = true
+        defer { computeFullLastLayer = wasFull }
+        forward(input, training: false)
+        guard let a = acts else { return [] }
+        let out = config.layers > 0 ? a.layers[config.layers - 1].out : a.embOut
+        return Array(UnsafeBufferPointer(start: out.pointer, count: batch.batch * batch.time * config.channels))
+    }
+
     /// Runs the forward pass and returns the loss (task loss plus any score-transform regulariser terms).
     @discardableResult
     public func forward(_ batch: TokenBatch, training: Bool) -> Double {
@@ -161,6 +183,11 @@ public final class BertClassifier: @unchecked Sendable {
         let e = c.embeddingWidth, factorised = c.embeddingSize != nil
         Embedding.forward(out: a.emb.pointer, tokens: a.tokens.pointer, tokenTable: p.value("embeddings.token"),
                           positionTable: p.value("embeddings.position"), batch: b, time: t, channels: e, vocabulary: c.vocabulary)
+        if c.typeVocabulary > 0 {
+            if batch.tokenTypes.isEmpty { a.types.pointer.update(repeating: 0, count: n) } else { a.types.set(batch.tokenTypes) }
+            SegmentEmbedding.forward(out: a.emb.pointer, types: a.types.pointer, typeTable: p.value("embeddings.token_type"),
+                                     rows: n, channels: e, typeCount: c.typeVocabulary)
+        }
         LayerNorm.forward(out: factorised ? a.embNorm.pointer : a.embOut.pointer, mean: a.embMean.pointer, rstd: a.embRstd.pointer,
                           inp: a.emb.pointer, weight: p.value("embeddings.norm.weight"), bias: p.value("embeddings.norm.bias"),
                           rows: n, channels: e, epsilon: c.layerNormEpsilon)
@@ -220,7 +247,10 @@ public final class BertClassifier: @unchecked Sendable {
                               rows: rows, channels: ch, epsilon: c.layerNormEpsilon)
             Linear.forward(out: la.ff1.pointer, inp: la.ln1.pointer, weight: p.value(pre + "ffn.up.weight"),
                            bias: p.value(pre + "ffn.up.bias"), rows: rows, inFeatures: ch, outFeatures: f)
-            GELU.forward(out: la.gelu.pointer, derivative: la.geluDerivative.pointer, inp: la.ff1.pointer, count: rows * f)
+            switch c.activation {
+            case .geluTanh: GELU.forward(out: la.gelu.pointer, derivative: la.geluDerivative.pointer, inp: la.ff1.pointer, count: rows * f)
+            case .geluExact: GELUExact.forward(out: la.gelu.pointer, inp: la.ff1.pointer, count: rows * f)
+            }
             Linear.forward(out: la.ff2.pointer, inp: la.gelu.pointer, weight: p.value(pre + "ffn.down.weight"),
                            bias: p.value(pre + "ffn.down.bias"), rows: rows, inFeatures: f, outFeatures: ch)
             if dropout > 0 {
@@ -293,7 +323,13 @@ public final class BertClassifier: @unchecked Sendable {
             Linear.backward(dinp: a.gFFa.pointer, dweight: p.grad(pre + "ffn.down.weight"), dbias: p.grad(pre + "ffn.down.bias"),
                             dout: gFF2, inp: la.gelu.pointer, weight: p.value(pre + "ffn.down.weight"), rows: rows, inFeatures: f, outFeatures: ch,
                             overwriteInput: true)
-            GELU.backward(dinp: a.gFFb.pointer, derivative: la.geluDerivative.pointer, dout: a.gFFa.pointer, count: rows * f)
+            switch c.activation {
+            case .geluTanh:
+                GELU.backward(dinp: a.gFFb.pointer, derivative: la.geluDerivative.pointer, dout: a.gFFa.pointer, count: rows * f)
+            case .geluExact:
+                a.gFFb.zero()
+                GELUExact.backward(dinp: a.gFFb.pointer, inp: la.ff1.pointer, dout: a.gFFa.pointer, count: rows * f)
+            }
             // dL/dln1 = gRes (residual) + FFN-up input gradient: accumulate straight into gRes.
             Linear.backward(dinp: a.gRes.pointer, dweight: p.grad(pre + "ffn.up.weight"), dbias: p.grad(pre + "ffn.up.bias"),
                             dout: a.gFFb.pointer, inp: la.ln1.pointer, weight: p.value(pre + "ffn.up.weight"), rows: rows, inFeatures: ch, outFeatures: f)
@@ -343,6 +379,10 @@ public final class BertClassifier: @unchecked Sendable {
         LayerNorm.backward(dinp: a.gRes.pointer, dweight: p.grad("embeddings.norm.weight"), dbias: p.grad("embeddings.norm.bias"),
                            dout: gNorm, inp: a.emb.pointer, weight: p.value("embeddings.norm.weight"),
                            mean: a.embMean.pointer, rstd: a.embRstd.pointer, rows: n, channels: e, overwrite: true)
+        if c.typeVocabulary > 0 {
+            SegmentEmbedding.backward(dTypeTable: p.grad("embeddings.token_type"), dout: a.gRes.pointer, types: a.types.pointer,
+                                      rows: n, channels: e)
+        }
         Embedding.backward(dTokenTable: p.grad("embeddings.token"), dPositionTable: p.grad("embeddings.position"),
                            dout: a.gRes.pointer, tokens: a.tokens.pointer, batch: b, time: t, channels: e)
     }

@@ -2,6 +2,13 @@
 // metadata (so a checkpoint says which model it holds).
 import Basics
 
+/// The feed-forward activation: the tanh approximation of GELU (Leopard's default, fast) or the exact erf form
+/// (Hugging Face `hidden_act: "gelu"`, needed to reproduce pretrained checkpoints).
+public enum BertActivation: String, Sendable, Equatable, CaseIterable {
+    case geluTanh = "gelu_tanh"
+    case geluExact = "gelu_exact"
+}
+
 public struct BertConfig: Sendable, Equatable {
     public var vocabulary: Int
     /// Maximum sequence length (size of the learned position table).
@@ -15,6 +22,9 @@ public struct BertConfig: Sendable, Equatable {
     /// Hidden dropout (after the embedding LayerNorm and on both residual branches). No attention-probability dropout.
     public var dropout: Float
     public var layerNormEpsilon: Float
+    /// Rows of the token-type (segment) embedding table; 0 = none (from-scratch presets), 2 for BERT checkpoints.
+    public var typeVocabulary: Int
+    public var activation: BertActivation
     /// ALBERT's factorised embedding: token and position tables of width E, LayerNorm in E, then a Linear E → C.
     /// nil = BERT (tables of width C, no projection).
     public var embeddingSize: Int?
@@ -22,12 +32,15 @@ public struct BertConfig: Sendable, Equatable {
     public var sharedLayers: Bool
 
     public init(vocabulary: Int, maxTime: Int, channels: Int, heads: Int, layers: Int, ffHidden: Int, classes: Int,
-                dropout: Float = 0.1, layerNormEpsilon: Float = 1e-5, embeddingSize: Int? = nil, sharedLayers: Bool = false) {
+                dropout: Float = 0.1, layerNormEpsilon: Float = 1e-5, embeddingSize: Int? = nil, sharedLayers: Bool = false,
+                typeVocabulary: Int = 0, activation: BertActivation = .geluTanh) {
         precondition(channels % heads == 0, "channels must be divisible by heads")
         precondition(embeddingSize.map { $0 >= 1 } ?? true, "embeddingSize must be positive")
+        precondition(typeVocabulary >= 0, "typeVocabulary must be ≥ 0")
         self.vocabulary = vocabulary; self.maxTime = maxTime; self.channels = channels; self.heads = heads
         self.layers = layers; self.ffHidden = ffHidden; self.classes = classes; self.dropout = dropout
         self.layerNormEpsilon = layerNormEpsilon; self.embeddingSize = embeddingSize; self.sharedLayers = sharedLayers
+        self.typeVocabulary = typeVocabulary; self.activation = activation
     }
 
     /// An ALBERT-style model: factorised embedding of width E and one layer shared across the depth.
@@ -41,6 +54,8 @@ public struct BertConfig: Sendable, Equatable {
     public static let bertTiny = BertConfig(vocabulary: 10_000, maxTime: 64, channels: 128, heads: 4, layers: 2,
                                             ffHidden: 512, classes: 2)
 
+    /// The two newer fields appear only when they differ from their defaults, so configurations written before
+    /// they existed (and their stable keys) are unchanged.
     public var json: JSONValue {
         var o: [String: JSONValue] = [
             "model": isAlbert ? "albert" : "bert", "vocabulary": JSONValue(vocabulary), "max_time": JSONValue(maxTime),
@@ -52,6 +67,8 @@ public struct BertConfig: Sendable, Equatable {
             o["embedding_size"] = JSONValue(embeddingWidth)
             o["shared_layers"] = .bool(sharedLayers)
         }
+        if typeVocabulary != 0 { o["type_vocabulary"] = JSONValue(typeVocabulary) }
+        if activation != .geluTanh { o["activation"] = .string(activation.rawValue) }
         return .object(o)
     }
 
@@ -65,7 +82,10 @@ public struct BertConfig: Sendable, Equatable {
             classes: try o.required("classes").int(min: 1), dropout: Float(try o.required("dropout").double(min: 0, max: 0.99)),
             layerNormEpsilon: Float(try o.required("layer_norm_epsilon").double(min: 0, minExclusive: true)),
             embeddingSize: model == "albert" ? try o.required("embedding_size").int(min: 1) : nil,
-            sharedLayers: model == "albert" ? try o.required("shared_layers").bool() : false)
+            sharedLayers: model == "albert" ? try o.required("shared_layers").bool() : false,
+            typeVocabulary: try o.optional("type_vocabulary")?.int(min: 0) ?? 0,
+            activation: BertActivation(rawValue: try o.optional("activation")?.string(oneOf: BertActivation.allCases.map(\.rawValue))
+                                       ?? BertActivation.geluTanh.rawValue)!)
         try o.finish()
         guard channels % heads == 0 else { throw reader.fail("channels divisible by heads") }
     }
@@ -76,8 +96,9 @@ public struct BertConfig: Sendable, Equatable {
         let e = embeddingWidth
         var l: [(name: String, shape: [Int], decays: Bool)] = [
             ("embeddings.token", [vocabulary, e], true), ("embeddings.position", [maxTime, e], true),
-            ("embeddings.norm.weight", [e], false), ("embeddings.norm.bias", [e], false),
         ]
+        if typeVocabulary > 0 { l.append(("embeddings.token_type", [typeVocabulary, e], true)) }
+        l += [("embeddings.norm.weight", [e], false), ("embeddings.norm.bias", [e], false)]
         if embeddingSize != nil {
             l += [("embeddings.projection.weight", [c, e], true), ("embeddings.projection.bias", [c], false)]
         }

@@ -92,6 +92,8 @@ public enum Presets {
         presets += [FamilyPreset.memn2n.preset(defaultLambda: 0.1, fineTuneEpochs: 20, fineTuneLearningRate: 0.005, thresholdLearningRate: 0.05),
                     FamilyPreset.gpt2Tiny.preset(defaultLambda: 0.5, fineTuneEpochs: 1, thresholdLearningRate: 0.02),
                     FamilyPreset.vitTiny.preset(defaultLambda: 0.1, fineTuneEpochs: 2, thresholdLearningRate: 0.02)]
+        // Pretrained all-MiniLM-L6-v2 (needs --init DIR; see PretrainedGlueTask.swift and docs/pretrained-bert.md).
+        presets.append(Preset(name: "bert-minilm", defaultLambda: 0.5, epochs: 1, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-4, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks, factory: PretrainedPresets.factory("bert-minilm", PretrainedPresets.miniLM, checkpoint: nil, batchSize: 32)))
         return Dictionary(uniqueKeysWithValues: presets.map { ($0.name, $0) })
     }()
 

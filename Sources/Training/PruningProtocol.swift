@@ -194,7 +194,7 @@ public enum PruningProtocol {
 
     /// Training examples per epoch; 0 when the family does not say.
     static func trainingExamples(_ task: any PruningTask) -> Int {
-        (task as? GlueEncoderTask)?.trainingExamples ?? 0
+        (task as? GlueEncoderTask)?.trainingExamples ?? (task as? PretrainedGlueTask)?.trainingExamples ?? 0
     }
 
     static func checkpointMetadata(_ task: any PruningTask, _ settings: PruningSettings) -> [String: String] {
