@@ -126,36 +126,11 @@ public final class GlueEncoderTask: PruningTask {
     }
 
     public func evaluate(_ split: EvaluationSplit, limit: Int?) throws -> Double {
-        let data = data(split)
-        let count = min(limit ?? data.ids.count, data.ids.count)
-        let classes = classifier.config.classes
-        var predictions: [Int32] = [], values: [Float] = []
-        var start = 0
-        while start < count {
-            let rows = Array(start..<min(count, start + evaluationBatchSize))[...]
-            classifier.forward(batch(data, rows: rows), training: false)
-            let logits = classifier.logits
-            for r in 0..<rows.count {
-                if classes == 1 { values.append(logits[r]); continue }
-                var best = 0
-                for c in 1..<classes where logits[r * classes + c] > logits[r * classes + best] { best = c }
-                predictions.append(Int32(best))
-            }
-            start += rows.count
-        }
-        if task.kind == .regression {
-            return task.score(predictions: values, targets: Array(data.targets.prefix(count)))[task.metric] ?? 0
-        }
-        return task.score(predictions: predictions, labels: Array(data.labels.prefix(count)))[task.metric] ?? 0
+        SentenceClassification.evaluate(classifier, task: task, data: data(split), limit: limit,
+                                        batchSize: evaluationBatchSize, batch: batch)
     }
 
     public func captureAttention(examples: Int) throws -> [AttentionRecorder.Record] {
-        let recorder = AttentionRecorder()
-        classifier.attentionRecorder = recorder
-        defer { classifier.attentionRecorder = nil }
-        // One forward over all captured examples, so every layer yields one record of one shape.
-        let count = min(examples, test.ids.count)
-        classifier.forward(batch(test, rows: Array(0..<count)[...]), training: false)
-        return recorder.records
+        SentenceClassification.captureAttention(classifier, test: test, examples: examples, batch: batch)
     }
 }
