@@ -5,7 +5,9 @@
 //
 //   leopard (thin main) → Commands → Sweep → { Training, AcceleratorModel, Storage }, Reporting
 //   Training → Models → Layers → Tensors → COpenBLAS          (the ML side)
-//   Training → Workloads ← AcceleratorModel                   (ML and hardware meet only in Workloads)
+//   Training → Datasets → CZlib                               (loaders, tokenisers, metrics: plain arrays)
+//   Training → Workloads ← AcceleratorModel → CBitKernels     (ML and hardware meet only in Workloads)
+//   Benchmarks → AcceleratorModel, COpenBLAS                  (simulation vs a dense sgemm reference)
 //   Storage → CSQLite, CZstd                                  (each C library owned by exactly one module)
 //   Basics: seeded RNG, canonical JSON, stable keys, errors, logging (imported by all)
 //
@@ -27,8 +29,8 @@ let package = Package(
 
         // MARK: Foundation layer
         .target(name: "Basics"),
-        // Storage: SQLite wrapper, zstd codec, the result store (schema in Sources/Storage/SCHEMA.md), its benchmark.
-        .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"], exclude: ["SCHEMA.md"]),
+        // Storage: SQLite wrapper, zstd codec, the result store (schema documented in README.md), its benchmark.
+        .target(name: "Storage", dependencies: ["Basics", "CSQLite", "CZstd"]),
 
         // MARK: ML side: Tensors owns OpenBLAS; Layers → Tensors; Models → Layers; Training → Models, Datasets
         // Data sets, tokenisers and task metrics as plain Swift arrays; imports Basics only (no ML module).
@@ -53,9 +55,15 @@ let package = Package(
         // Benchmarks: simulation vs dense sgemm reference; the only hardware-side target that may use COpenBLAS.
         .target(name: "Benchmarks", dependencies: ["Basics", "Workloads", "AcceleratorModel", "COpenBLAS"]),
 
+        // MARK: Pipeline: manifests → job DAG → store → Pareto/plots (DESIGN.md §3)
+        // Sweep: manifest v1, planning with stable keys, the Dispatch engine with one store writer, job kinds
+        // (training side through a model-backend registry, hardware side through AcceleratorModel), Pareto, plots.
+        .target(name: "Sweep", dependencies: ["Basics", "Storage", "Reporting", "Training", "Models", "Layers", "Tensors", "Datasets", "Workloads",
+                                            "AcceleratorModel"]),
+
         // MARK: Command layer
         .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting", "Datasets", "Training",
-                                               "Workloads", "AcceleratorModel", "Benchmarks"]),
+                                               "Workloads", "AcceleratorModel", "Benchmarks", "Sweep"]),
         .executableTarget(name: "leopard", dependencies: ["Commands"]),
         // A child process for StorageTests: writes jobs/metrics/artifacts until killed (crash safety), or holds the
         // writer lock (two-process concurrency). Launched by the tests from the build products directory.
@@ -73,7 +81,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Basics"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Datasets", "Workloads", "Basics"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics"]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Storage", "Reporting", "Workloads", "AcceleratorModel", "Basics"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics", "Workloads"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -43,22 +43,24 @@ def main():
     for _ in range(args.warmup):
         step()
     times = []
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for _ in range(args.steps):
         t0 = time.perf_counter()
         loss = step()
         times.append(time.perf_counter() - t0)
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     times.sort()
     report = {"framework": f"torch {torch.__version__}", "threads": args.threads, "steps": args.steps,
               "steps_per_s": args.steps / elapsed, "tokens_per_s": args.steps * args.batch * cfg["max_time"] / elapsed,
               "median_step_ms": 1000 * times[len(times) // 2], "final_loss": loss,
+              "cpu_ms_per_step": 1000 * cpu / args.steps,
               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     if args.json:
         print(json.dumps(report, sort_keys=True))
     else:
         print(f"torch {torch.__version__}, {args.threads} thread(s): {report['steps_per_s']:.2f} steps/s, "
-              f"median step {report['median_step_ms']:.2f} ms, peak RSS {report['peak_rss_mb']:.0f} MiB")
+              f"median step {report['median_step_ms']:.2f} ms, CPU {report['cpu_ms_per_step']:.2f} ms/step, peak RSS {report['peak_rss_mb']:.0f} MiB")
 
 
 if __name__ == "__main__":

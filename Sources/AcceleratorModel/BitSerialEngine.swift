@@ -112,10 +112,21 @@ public enum BitSerialEngine {
             }
         }
         var statistics = layer.shapeStatistics()
-        var histogram = [Int](repeating: 0, count: layer.bits + 1)
+        // Counted over raw buffers: these two passes over every pair were a measurable part of the engine's time.
+        var histogram = [Int](repeating: 0, count: 17)
         var keptCount = 0
-        for p in planes where p > 0 { histogram[Int(p)] += 1 }
-        for x in kept { keptCount += Int(x) }
+        histogram.withUnsafeMutableBufferPointer { counts in
+            planes.withUnsafeBufferPointer { p in
+                for x in p { counts[Int(x)] &+= 1 }
+            }
+        }
+        histogram[0] = 0  // masked pairs
+        histogram.removeLast(16 - layer.bits)
+        kept.withUnsafeBufferPointer { k in
+            var sum = 0
+            for x in k { sum &+= Int(x) }
+            keptCount = sum
+        }
         statistics.planeHistogram = histogram
         statistics.keptPairs = keptCount
         return LayerOutcome(batchSize: layer.batchSize, headCount: layer.headCount, queryCount: layer.queryCount,
@@ -123,7 +134,7 @@ public enum BitSerialEngine {
     }
 }
 
-/// Q and K as 16-bit values, each row zero-padded to a multiple of 32 elements (zeros change no sum), for the
+/// Q and K as 16-bit values, each row zero-padded to a multiple of 16 elements (zeros change no sum), for the
 /// multiply-add kernels of CBitKernels.
 struct PackedLayer {
     let layer: LayerTrace
@@ -161,19 +172,22 @@ struct PackedLayer {
         }
         // certain[m] = (2^m − 1)·|q|₁: terminated by plane m for sure when below the gap;
         // slack[m] = (2^m − 1)·Q⁺: the bound's slack after the planes down to m.
-        var certain = [Int64](repeating: 0, count: bits)
-        var slack = [Int64](repeating: 0, count: bits)
+        // 16 entries each; certain is padded with Int64.max past the last plane (the AVX2 kernel compares all 16).
+        var certain = [Int64](repeating: .max, count: 16)
+        var slack = [Int64](repeating: 0, count: 16)
         for m in 0..<bits {
             certain[m] = ((Int64(1) << Int64(m)) - 1) * qAbs
             slack[m] = ((Int64(1) << Int64(m)) - 1) * qPlus
         }
         let qRow = ((b * layer.headCount + h) * layer.queryCount + i) * stride
-        let kMatrix = (b * layer.headCount + h) * layer.keyCount * stride
+        let matrix = b * layer.headCount + h
+        let threshold = layer.threshold.value(head: h)
+        let kMatrix = matrix * layer.keyCount * stride
         q.withUnsafeBufferPointer { qBuffer in
             k.withUnsafeBufferPointer { kBuffer in
                 leopard_score_row(qBuffer.baseAddress! + qRow, kBuffer.baseAddress! + kMatrix,
                                   Int32(keys.lowerBound), Int32(keys.upperBound), Int32(stride), Int32(bits),
-                                  layer.threshold.value(head: h), certain, slack, planes, kept)
+                                  threshold, certain, slack, planes, kept)
             }
         }
     }

@@ -72,7 +72,7 @@ struct CycleSimulator {
                     let out = timingBuffer.baseAddress!
                     func body(_ m: Int) {
                         var state = SchedulerState(units: hardware.qkUnits, fifoDepth: hardware.fifoDepth,
-                                                   horizon: layer.bits * cyclesPerPlane + (hardware.fifoDepth + 2) * backCycles + normalizeCycles + 2)
+                                                   horizon: layer.bits * cyclesPerPlane + 2)
                         out[m] = simulateMatrix(batch: m / layer.headCount, head: m % layer.headCount,
                                                 planes: planes.baseAddress!, kept: kept.baseAddress!, state: &state)
                     }
@@ -129,7 +129,7 @@ struct CycleSimulator {
 struct SchedulerState {
     let units: Int
     let words: Int
-    let ringMask: Int
+    var ringMask: Int
     /// buckets[(t & ringMask) * words + w]: bit u of word w set = unit 64w + u has an event at cycle t.
     var buckets: [UInt64]
     /// Whether the unit's current key is kept (it must push into the FIFO when it finishes).
@@ -154,6 +154,18 @@ struct SchedulerState {
         fifoStarts = [Int](repeating: 0, count: fifoDepth)
     }
 
+    /// The largest plane count a key can take (B ≤ 16).
+    let planesCap = 16
+
+    /// Makes the calendar cover events up to `horizon` cycles ahead; only called while it is empty.
+    mutating func ensureHorizon(_ horizon: Int) {
+        guard horizon > ringMask else { return }
+        var size = ringMask + 1
+        while size <= horizon { size <<= 1 }
+        ringMask = size - 1
+        buckets = [UInt64](repeating: 0, count: size * words)
+    }
+
     mutating func startMatrix(at time: Int) {
         pushCount = 0
         fifoSlot = 0
@@ -165,6 +177,10 @@ struct SchedulerState {
     mutating func runRow(start: Int, keys: Range<Int>, planes: UnsafePointer<UInt8>, kept: UnsafePointer<UInt8>,
                          fixedPlanes: UInt8?, allKept: Bool, cyclesPerPlane: Int, backCycles: Int,
                          timing: inout MatrixTiming) -> Int {
+        // A unit blocked on the FIFO waits at most until the back-end reaches its entry: the back-end's backlog
+        // at the row start (which row normalisations can make long) plus this row's kept scores. The calendar
+        // is empty between rows, so it can simply be reallocated larger.
+        ensureHorizon(max(planesCap * cyclesPerPlane, max(backFree - start, 0) + keys.count * backCycles) + 2)
         let words = self.words, ringMask = self.ringMask, fifoDepth = self.fifoDepth
         var now = start
         var nextKey = keys.lowerBound

@@ -22,7 +22,7 @@ extension HardwareConfig {
             (dpuWidth < 1, { "dpuWidth = 0; a unit must consume at least one element of a bit plane per cycle" }),
             (vMacs < 1, { "vMacs = 0; the V-PU needs at least one multiplier" }),
             (fifoDepth < 1, { "fifoDepth = 0; the FIFO between front-end and back-end needs at least one entry" }),
-            (!(expPerCycle > 0), { "expPerCycle = \(expPerCycle); the softmax needs a positive exponential rate" }),
+            (!(expPerCycle >= 1.0 / 4096), { "expPerCycle = \(expPerCycle); expected at least 1/4096 (one exponential per 4096 cycles)" }),
             (dramBytesPerCycle < 1, { "dramBytesPerCycle = 0; buffers could never be filled" }),
             (!(frequencyMHz > 0), { "frequencyMHz = \(frequencyMHz); the clock must be positive" }),
             (bits > maxBits, { "the trace has \(bits)-bit Q/K but the datapath supports at most maxBits = \(maxBits)" }),

@@ -3,7 +3,8 @@
 // Owns: the hardware description and its JSON form (HARDWARE.md), the functional bit-serial engine with exact
 // early termination, the cycle-level simulator (the reference), the analytic model, action counts, the energy
 // and area tables, and infeasibility as data. Reads workloads only through Workloads (traces, statistics).
-// Must not import any ML module (Tensors, Layers, Models, Training) nor any C library.
+// Must not import any ML module (Tensors, Layers, Models, Training) nor any C library but its own kernels
+// (CBitKernels: the engine's 16-bit multiply-add loops, which Swift SIMD types do not compile to).
 
 import Basics
 import Foundation

@@ -50,19 +50,14 @@ public struct SimulationResult: Equatable, Sendable {
         cycles(baseline) / cycles(mode)
     }
 
+    /// Over all layers: unit-cycles spent on planes / (qkUnits × cycles).
+    public func unitUtilization(_ mode: SimulationMode) -> Double {
+        let busy = layers.reduce(0) { $0 + $1.result(mode).unitBusyCycles }
+        return Accelerator.utilization(busy, hardware, cycles(mode))
+    }
+
     /// Wall-clock seconds at the hardware clock.
     public func seconds(_ mode: SimulationMode) -> Double { cycles(mode) / (hardware.frequencyMHz * 1e6) }
-
-    /// Whole-trace statistics (layers summed; nil if the layers differ in bits or dimensions).
-    public var statistics: LayerStatistics? {
-        guard var total = layers.first?.statistics else { return nil }
-        for layer in layers.dropFirst() {
-            guard layer.statistics.bits == total.bits, layer.statistics.headDim == total.headDim,
-                  layer.statistics.valueDim == total.valueDim else { return nil }
-            total.add(layer.statistics)
-        }
-        return total
-    }
 
     /// Over all layers: pruned valid scores / valid scores.
     public var pruneRate: Double {
@@ -121,9 +116,7 @@ public enum Accelerator {
             let modes: [ModeResult]
             switch model {
             case .analytic:
-                modes = SimulationMode.allCases.map {
-                    analyticMode(outcome.statistics, mode: $0, hardware: hardware, queryCount: layer.queryCount, keyCount: layer.keyCount)
-                }
+                modes = SimulationMode.allCases.map { analyticMode(outcome.statistics, mode: $0, hardware: hardware) }
             case .cycle:
                 modes = SimulationMode.allCases.map { mode in
                     let simulator = CycleSimulator(hardware: hardware, layer: layer, mode: mode)
@@ -140,10 +133,7 @@ public enum Accelerator {
     }
 
     /// The analytic model from statistics alone (no trace needed): what a sweep calls for many hardware points.
-    /// `queryCount`/`keyCount` per layer decide whether the buffers hold a whole matrix.
-    public static func evaluateAnalytic(statistics: [LayerStatistics], queryCounts: [Int], keyCounts: [Int],
-                                        hardware: HardwareConfig) -> Evaluation {
-        precondition(statistics.count == queryCounts.count && statistics.count == keyCounts.count)
+    public static func evaluateAnalytic(statistics: [LayerStatistics], hardware: HardwareConfig) -> Evaluation {
         for (index, s) in statistics.enumerated() {
             if let reason = hardware.feasibility(bits: s.bits, headDim: s.headDim, valueDim: s.valueDim).reason {
                 return .infeasible(reason: statistics.count > 1 ? "layer \(index): \(reason)" : reason)
@@ -152,18 +142,15 @@ public enum Accelerator {
         var layers: [LayerResult] = []
         layers.reserveCapacity(statistics.count)
         for (index, s) in statistics.enumerated() {
-            let modes = SimulationMode.allCases.map {
-                analyticMode(s, mode: $0, hardware: hardware, queryCount: queryCounts[index], keyCount: keyCounts[index])
-            }
+            let modes = SimulationMode.allCases.map { analyticMode(s, mode: $0, hardware: hardware) }
             layers.append(LayerResult(layerIndex: index, statistics: s, modes: modes))
         }
         return .feasible(SimulationResult(model: .analytic, hardware: hardware, layers: layers))
     }
 
-    static func analyticMode(_ s: LayerStatistics, mode: SimulationMode, hardware: HardwareConfig,
-                             queryCount: Int, keyCount: Int) -> ModeResult {
+    static func analyticMode(_ s: LayerStatistics, mode: SimulationMode, hardware: HardwareConfig) -> ModeResult {
         let plan = MemoryPlan(hardware: hardware, bits: s.bits, headDim: s.headDim, valueDim: s.valueDim,
-                              queryCount: queryCount, keyCount: keyCount)
+                              queryCount: s.queryCount, keyCount: s.keyCount)
         let t = AnalyticModel.layerTiming(s, mode: mode, hardware: hardware, plan: plan)
         return ModeResult(mode: mode, cycles: t.cycles, unitBusyCycles: t.unitBusy, unitStallCycles: 0,
                           backBusyCycles: t.backBusy, counts: ActionCounts.of(s, mode: mode, hardware: hardware, plan: plan),

@@ -5,12 +5,18 @@
 // AcceleratorBenchmark: a synthetic BERT-base-sized layer (12 heads × 512 queries × 512 keys, d = 64, 12-bit
 // Q/K from a seeded Gaussian, threshold at a 70% prune rate). Reports the cycle-level simulation time over the
 // time of the dense float QKᵀ (cblas_sgemm, per head [512×64]·[64×512]) on the same data in the same run, and
-// analytic-model evaluations per second on one core. Medians of several repetitions.
+// analytic-model evaluations per second on one core. Medians of several repetitions (wall time, with the
+// configured parallelism), plus one-thread CPU-time minima of sgemm, engine and cycle model, which other
+// processes on a shared machine disturb much less.
 
 import AcceleratorModel
 import Basics
 import COpenBLAS
 import Dispatch
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Workloads
 
 public struct AcceleratorBenchmarkReport: Sendable {
@@ -32,9 +38,17 @@ public struct AcceleratorBenchmarkReport: Sendable {
     public var simOverSgemm: Double { (engineSeconds + cycleSeconds) / sgemmSeconds }
     public var fullSimulateOverSgemm: Double { fullSimulateSeconds / sgemmSeconds }
     public let analyticPointsPerSecond: Double
+    /// One-thread CPU seconds (min of the repetitions; the calling thread's CPU clock, so less disturbed by other
+    /// processes than wall time): sgemm with OpenBLAS limited to one thread, engine, cycle model (ET mode).
+    public let sgemmCPUSeconds1Thread: Double
+    public let engineCPUSeconds1Thread: Double
+    public let cycleCPUSeconds1Thread: Double
+    public var simOverSgemm1ThreadCPU: Double { (engineCPUSeconds1Thread + cycleCPUSeconds1Thread) / sgemmCPUSeconds1Thread }
     public let speedup: Double
     public let meanPlanes: Double
     public let parallel: Bool
+    /// The 1-minute load average when the run ended (other processes distort every timing); −1 if unknown.
+    public let loadAverage: Double
 
     public var json: JSONValue {
         .object([
@@ -45,6 +59,9 @@ public struct AcceleratorBenchmarkReport: Sendable {
             "full_simulate_over_sgemm": JSONValue(fullSimulateOverSgemm),
             "analytic_points_per_s": JSONValue(analyticPointsPerSecond), "speedup": JSONValue(speedup),
             "mean_planes": JSONValue(meanPlanes), "parallel": JSONValue(parallel),
+            "load_average_1m": JSONValue(loadAverage),
+            "sgemm_cpu_s_1thread": JSONValue(sgemmCPUSeconds1Thread), "engine_cpu_s_1thread": JSONValue(engineCPUSeconds1Thread),
+            "cycle_cpu_s_1thread": JSONValue(cycleCPUSeconds1Thread), "sim_over_sgemm_1thread_cpu": JSONValue(simOverSgemm1ThreadCPU),
         ])
     }
 }
@@ -65,7 +82,7 @@ public enum AcceleratorBenchmark {
         // Dense float reference on the same integer data.
         let qFloat = layer.q.map { Float($0) }, kFloat = layer.k.map { Float($0) }
         var scores = [Float](repeating: 0, count: sequenceLength * sequenceLength)
-        let sgemm = median(repetitions) {
+        let denseScores = {
             qFloat.withUnsafeBufferPointer { q in
                 kFloat.withUnsafeBufferPointer { k in
                     scores.withUnsafeMutableBufferPointer { s in
@@ -79,6 +96,7 @@ public enum AcceleratorBenchmark {
                 }
             }
         }
+        let sgemm = median(repetitions, denseScores)
 
         var outcome: LayerOutcome?
         let engine = median(repetitions) { outcome = BitSerialEngine.run(layer, parallel: parallel) }
@@ -93,6 +111,17 @@ public enum AcceleratorBenchmark {
             result = Accelerator.evaluate(trace: trace, hardware: hw, model: .cycle, parallel: parallel).result
         }
 
+        // One thread each, CPU time: OpenBLAS limited to one thread for the duration, then restored.
+        let blasThreads = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        let sgemmCPU = minimumCPU(repetitions, denseScores)
+        openblas_set_num_threads(blasThreads)
+        let engineCPU = minimumCPU(repetitions) { _ = BitSerialEngine.run(layer, parallel: false) }
+        let cycleCPU = minimumCPU(repetitions) {
+            _ = Accelerator.evaluateCycleMode(trace: trace, outcomes: outcomes, hardware: hwET,
+                                              mode: .pruningAndTermination, parallel: false)
+        }
+
         // Analytic model: many hardware points (qkUnits varied) on the layer's statistics, one core.
         let statistics = [outcome!.statistics]
         var evaluations = 0
@@ -103,8 +132,7 @@ public enum AcceleratorBenchmark {
             for units in 1...64 {
                 var point = hw
                 point.qkUnits = units
-                if let r = Accelerator.evaluateAnalytic(statistics: statistics, queryCounts: [sequenceLength],
-                                                        keyCounts: [sequenceLength], hardware: point).result {
+                if let r = Accelerator.evaluateAnalytic(statistics: statistics, hardware: point).result {
                     sink += r.cycles(.pruningAndTermination)
                 }
             }
@@ -117,7 +145,33 @@ public enum AcceleratorBenchmark {
             pruneRate: outcome!.statistics.pruneRate, repetitions: repetitions, sgemmSeconds: sgemm,
             engineSeconds: engine, cycleSeconds: cycle, fullSimulateSeconds: full,
             analyticPointsPerSecond: Double(evaluations) / elapsed,
-            speedup: result!.speedup(.pruningAndTermination), meanPlanes: result!.meanPlanes, parallel: parallel)
+            sgemmCPUSeconds1Thread: sgemmCPU, engineCPUSeconds1Thread: engineCPU, cycleCPUSeconds1Thread: cycleCPU,
+            speedup: result!.speedup(.pruningAndTermination), meanPlanes: result!.meanPlanes, parallel: parallel,
+            loadAverage: currentLoadAverage())
+    }
+
+    /// Minimum CPU seconds of the calling thread over `repetitions` runs of `body` (after one warm-up run).
+    static func minimumCPU(_ repetitions: Int, _ body: () -> Void) -> Double {
+        func now() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+        }
+        body()
+        var best = Double.infinity
+        for _ in 0..<max(1, repetitions) {
+            let t0 = now()
+            body()
+            best = min(best, now() - t0)
+        }
+        return best
+    }
+
+    /// The first field of /proc/loadavg, or −1 where it does not exist.
+    static func currentLoadAverage() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+              let first = text.split(separator: " ").first, let value = Double(first) else { return -1 }
+        return value
     }
 
     /// Median wall-clock seconds of `repetitions` runs of `body` (after one warm-up run).

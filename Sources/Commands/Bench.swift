@@ -4,5 +4,6 @@
 public struct BenchCommand: CommandGroup {
     public static let configuration = CommandConfiguration(
         name: "bench", abstract: "Measure Leopard's throughput (use a release build: swift build -c release).",
-        subcommands: [BenchTrainCommand.self, BenchStoreCommand.self])
+        subcommands: [BenchTrainCommand.self, BenchStoreCommand.self, BenchSimulateCommand.self, BenchDenseCommand.self,
+                      BenchSweepCommand.self])
 }

@@ -20,6 +20,7 @@ public struct BenchTrainCommand: Command {
             ArgumentHelp("--threads N", "BLAS and Dispatch threads (default 2)"),
             ArgumentHelp("--steps N", "timed training steps (default 50)"),
             ArgumentHelp("--full-last-layer", "compute every position of the last layer (the full model's work, as PyTorch)"),
+            ArgumentHelp("--blas-threading", "let OpenBLAS run its own threads instead of splitting products over Dispatch workers"),
             ArgumentHelp("--json", "print one JSON object (steps_per_s, tokens_per_s, achieved_gflops, sgemm_gflops, peak_rss_mb)"),
         ])
 
@@ -28,6 +29,7 @@ public struct BenchTrainCommand: Command {
     let steps: Int
     let json: Bool
     let fullLastLayer: Bool
+    let blasThreading: Bool
 
     public init(arguments: inout Arguments) throws {
         guard let model = try arguments.choiceOption("--model", choices: TrainingBenchmark.models) else {
@@ -38,18 +40,20 @@ public struct BenchTrainCommand: Command {
         steps = try arguments.intOption("--steps", range: 1...100_000) ?? 50
         json = try arguments.flag("--json")
         fullLastLayer = try arguments.flag("--full-last-layer")
+        blasThreading = try arguments.flag("--blas-threading")
         try arguments.finish()
     }
 
     public func run(_ io: CommandIO) throws {
-        let r = try TrainingBenchmark.run(model: model, threads: threads, steps: steps, fullLastLayer: fullLastLayer)
+        let r = try TrainingBenchmark.run(model: model, threads: threads, steps: steps, fullLastLayer: fullLastLayer, splitGemms: !blasThreading)
         if json { io.printJSON(r.json); return }
         func f(_ x: Double, _ digits: Int = 1) -> String {
             let scale = (0..<digits).reduce(1.0) { a, _ in a * 10 }
             return CanonicalJSON.formatNumber((x * scale).rounded() / scale)
         }
-        io.print("model \(r.model), batch \(r.batch)×\(r.time), \(r.threads) thread(s), \(r.steps) steps")
+        io.print("model \(r.model), batch \(r.batch)×\(r.time), \(r.threads) thread(s) (gemm threading: \(r.gemmThreading)), \(r.steps) steps")
         io.print("steps/s          \(f(r.stepsPerSecond, 2))   (median step \(f(r.medianStepMilliseconds, 2)) ms)")
+        io.print("CPU time/step    \(f(r.cpuMillisecondsPerStep, 2)) ms (all threads)")
         io.print("tokens/s         \(f(r.tokensPerSecond, 0))")
         io.print("achieved GFLOP/s \(f(r.achievedGflops))   (\(f(100 * r.achievedGflops / r.sgemmGflops))% of sgemm; executed matrix FLOPs)")
         io.print("nominal GFLOP/s  \(f(r.nominalGflops))   (full-model FLOPs per step × steps/s, as PyTorch counts)")

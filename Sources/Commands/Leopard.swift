@@ -12,11 +12,16 @@ public struct Leopard: CommandGroup {
         object on stdout, snake_case keys). The data directory is --data-dir, else $LEOPARD_DATA, else ./data.
         """,
         subcommands: [
-            VersionCommand.self,
-            StoreCommand.self,
-            BenchCommand.self,
-            DataCommand.self,
+            SweepCommand.self,
+            StatusCommand.self,
+            ParetoCommand.self,
+            PlotCommand.self,
             TrainCommand.self,
+            SimulateCommand.self,
+            StoreCommand.self,
+            DataCommand.self,
+            BenchCommand.self,
+            VersionCommand.self,
         ]
     )
 }

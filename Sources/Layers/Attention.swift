@@ -67,13 +67,15 @@ public enum Attention {
         }
     }
 
-    /// Accumulates into `dqkv`. `dscores` is scratch of [B, H, T, T]; afterwards it holds dL/dx (the gradient at the
-    /// exposed pre-transform scores).
+    /// Accumulates into `dqkv` (or, with `overwrite`, stores: every element of dqkv is written exactly once).
+    /// `dscores` is scratch of [B, H, T, T]; afterwards it holds dL/dx (the gradient at the exposed pre-transform
+    /// scores).
     public static func backward(
         dqkv: UnsafeMutablePointer<Float>, dscores: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
         probs: UnsafePointer<Float>, scores: UnsafePointer<Float>, qkv: UnsafePointer<Float>, shape s: AttentionShape,
-        mask: AttentionMask, transform: (any ScoreTransform)?
+        mask: AttentionMask, transform: (any ScoreTransform)?, overwrite: Bool = false
     ) {
+        let beta: Float = overwrite ? 0 : 1
         let t = s.time, c = s.channels, hs = s.headSize, ld = 3 * c
         let scale = 1 / Float(hs).squareRoot()
         let block = t * t
@@ -83,7 +85,7 @@ public enum Attention {
             let v = qkv + b * t * ld + 2 * c + h * hs
             let g = dout + b * t * c + h * hs
             Gemm.sgemm(.none, .transposed, m: t, n: t, k: hs, a: g, lda: c, b: v, ldb: ld, c: dp, ldc: t)
-            Gemm.sgemm(.transposed, .none, m: t, n: hs, k: t, a: p, lda: t, b: g, ldb: c, beta: 1,
+            Gemm.sgemm(.transposed, .none, m: t, n: hs, k: t, a: p, lda: t, b: g, ldb: c, beta: beta,
                        c: dqkv + b * t * ld + 2 * c + h * hs, ldc: ld)
             for i in 0..<t {
                 Softmax.backwardRow(dinp: dp + i * t, out: p + i * t, dout: dp + i * t, columns: t,
@@ -101,8 +103,8 @@ public enum Attention {
             let q = qkv + b * t * ld + h * hs
             let dq = dqkv + b * t * ld + h * hs
             let dx = dscores + bh * block
-            Gemm.sgemm(.none, .none, m: t, n: hs, k: t, alpha: scale, a: dx, lda: t, b: q + c, ldb: ld, beta: 1, c: dq, ldc: ld)
-            Gemm.sgemm(.transposed, .none, m: t, n: hs, k: t, alpha: scale, a: dx, lda: t, b: q, ldb: ld, beta: 1, c: dq + c, ldc: ld)
+            Gemm.sgemm(.none, .none, m: t, n: hs, k: t, alpha: scale, a: dx, lda: t, b: q + c, ldb: ld, beta: beta, c: dq, ldc: ld)
+            Gemm.sgemm(.transposed, .none, m: t, n: hs, k: t, alpha: scale, a: dx, lda: t, b: q, ldb: ld, beta: beta, c: dq + c, ldc: ld)
         }
     }
 }

@@ -2,6 +2,7 @@
 // (p = 0 or `training == false`) is the identity. The mask holds the per-element factor (0 or 1/(1 − p)) for the
 // backward pass; drawing it from the caller's SeededGenerator makes runs bit-identical for a seed.
 import Basics
+import Tensors
 
 public enum Dropout {
     /// `out` may alias `inp`.
@@ -16,24 +17,31 @@ public enum Dropout {
             return
         }
         let scale = 1 / (1 - p)
-        // 24-bit uniforms; draw two per 64-bit output to halve generator calls.
+        // 24-bit uniforms, two per 64-bit draw. The mask is cut into a FIXED number of blocks, each with its own
+        // generator seeded from one draw of the caller's, so it is the same whatever the thread count.
         let threshold = UInt32(Double(p) * Double(1 << 24))
-        var i = 0
-        while i < count {
-            let r = rng.next()
-            let lo = UInt32(truncatingIfNeeded: r >> 8) & 0xFF_FFFF
-            let hi = UInt32(truncatingIfNeeded: r >> 40)
-            mask[i] = lo < threshold ? 0 : scale
-            out[i] = inp[i] * mask[i]
-            if i + 1 < count {
-                mask[i + 1] = hi < threshold ? 0 : scale
-                out[i + 1] = inp[i + 1] * mask[i + 1]
+        let blocks = 16
+        let base = rng.next()
+        Compute.forEach(chunks: blocks) { blk in
+            var local = SeededGenerator(seed: base &+ UInt64(blk) &* 0x9E37_79B9_7F4A_7C15)
+            var i = blk * count / blocks
+            let end = (blk + 1) * count / blocks
+            while i < end {
+                let r = local.next()
+                let lo = UInt32(truncatingIfNeeded: r >> 8) & 0xFF_FFFF
+                let hi = UInt32(truncatingIfNeeded: r >> 40)
+                mask[i] = lo < threshold ? 0 : scale
+                out[i] = inp[i] * mask[i]
+                if i + 1 < end {
+                    mask[i + 1] = hi < threshold ? 0 : scale
+                    out[i + 1] = inp[i + 1] * mask[i + 1]
+                }
+                i += 2
             }
-            i += 2
         }
     }
 
     public static func backward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, mask: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count { dinp[i] += dout[i] * mask[i] }
+        Compute.forRanges(count: count, minimumPerChunk: 65536) { r in for i in r { dinp[i] += dout[i] * mask[i] } }
     }
 }

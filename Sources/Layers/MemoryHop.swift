@@ -79,7 +79,15 @@ public enum MemoryHop {
             x = UnsafePointer(transformed!)
         }
         for b in 0..<batch {
-            Softmax.forwardRow(out: probs + b * m, inp: x + b * m, columns: m, validColumns: mask.validKeys(batch: b, query: 0, keys: m))
+            let n = mask.validKeys(batch: b, query: 0, keys: m)
+            Softmax.forwardRow(out: probs + b * m, inp: x + b * m, columns: m, validColumns: n)
+            // As in Attention.forward: a question whose valid memories were ALL pruned by the hard rule reads no
+            // memory (zero probabilities, u' = u) instead of a uniform softmax over equal pruned constants.
+            if transform != nil && n > 0 {
+                var rowMax = -Float.infinity
+                for j in 0..<n { rowMax = max(rowMax, x[b * m + j]) }
+                if rowMax <= Attention.prunedRowLimit { (probs + b * m).update(repeating: 0, count: n) }
+            }
             (uNext + b * d).update(from: u + b * d, count: d)
             Gemm.sgemm(.none, .none, m: 1, n: d, k: m, a: probs + b * m, lda: m, b: outputs + b * m * d, ldb: d,
                        beta: 1, c: uNext + b * d, ldc: d)

@@ -9,11 +9,9 @@ public enum Softmax {
     @inline(__always)
     public static func forwardRow(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, columns: Int, validColumns n: Int) {
         if n == 0 { out.update(repeating: 0, count: columns); return }
-        var m = -Float.infinity
-        for j in 0..<n { m = max(m, inp[j]) }
-        var sum: Float = 0
-        for j in 0..<n { let e = FastMath.exp(inp[j] - m); out[j] = e; sum += e }
-        let inv = 1 / sum
+        let m = Reduce.max(inp, count: n)
+        for j in 0..<n { out[j] = FastMath.exp(inp[j] - m) }
+        let inv = 1 / Reduce.sum(out, count: n)
         for j in 0..<n { out[j] *= inv }
         if n < columns { (out + n).update(repeating: 0, count: columns - n) }
     }
@@ -21,8 +19,7 @@ public enum Softmax {
     /// Overwrites `dinp` (which may alias `dout`) with the gradient for one row; masked entries get 0.
     @inline(__always)
     public static func backwardRow(dinp: UnsafeMutablePointer<Float>, out: UnsafePointer<Float>, dout: UnsafePointer<Float>, columns: Int, validColumns n: Int) {
-        var dot: Float = 0
-        for j in 0..<n { dot += out[j] * dout[j] }
+        let dot = Reduce.dot(out, dout, count: n)
         for j in 0..<n { dinp[j] = out[j] * (dout[j] - dot) }
         if n < columns { (dinp + n).update(repeating: 0, count: columns - n) }
     }

@@ -53,20 +53,25 @@ public final class BertClassifier: @unchecked Sendable {
     public var qkQuantizationBits: Int?
     var usesCompactLastLayer: Bool {
         config.layers > 0 && !computeFullLastLayer && scoreTransforms[config.layers - 1] == nil && attentionRecorder == nil
+            && qkQuantizationBits == nil
     }
     /// Dropout randomness; reseeded by `init(seed:)`, advanced by every training forward.
     public var dropoutGenerator: SeededGenerator
     private var acts: Activations?
     private var lastTraining = false
 
-    public init(config: BertConfig, seed: UInt64) {
+    /// `extraParameters` are appended to the flat parameter memory after the model's own (zero-initialised): the
+    /// hook for trainable score-transform parameters (learned thresholds), which then share the optimiser, the
+    /// gradient checks and the checkpoint with the rest of the model.
+    public init(config: BertConfig, seed: UInt64, extraParameters: [ParameterSet.Spec] = []) {
         self.config = config
-        parameters = ParameterSet(layout: config.parameterLayout)
+        parameters = ParameterSet(specs: config.parameterLayout.map { ParameterSet.Spec(name: $0.name, shape: $0.shape, decays: $0.decays) } + extraParameters)
         scoreTransforms = Array(repeating: nil, count: config.layers)
         var rng = SeededGenerator(seed: seed)
         dropoutGenerator = SeededGenerator(seed: seed ^ 0xD50F_0A7E)
         // BERT initialisation: N(0, 0.02²) for matrices and embeddings, zero biases, unit norm gains.
-        for e in parameters.entries {
+        let own = Set(config.parameterLayout.map(\.name))
+        for e in parameters.entries where own.contains(e.name) {
             if e.name.hasSuffix("norm.weight") { Initialiser.constant(parameters.view(e.name), 1) }
             else if e.decays { Initialiser.normal(parameters.view(e.name), std: 0.02, using: &rng) }
         }
@@ -108,7 +113,7 @@ public final class BertClassifier: @unchecked Sendable {
     final class LayerActs {
         let clsInput: Tensor
         let qkv, scores, transformed, probs, atty, attProj, attMask, res1, ln1, ln1Mean, ln1Rstd: Tensor
-        let ff1, gelu, ff2, ffMask, res2, out, outMean, outRstd: Tensor
+        let ff1, gelu, geluDerivative, ff2, ffMask, res2, out, outMean, outRstd: Tensor
         init(config c: BertConfig, batch b: Int, time t: Int) {
             let n = b * t, ch = c.channels, f = c.ffHidden
             qkv = Tensor(shape: [n, 3 * ch])
@@ -118,7 +123,7 @@ public final class BertClassifier: @unchecked Sendable {
             atty = Tensor(shape: [n, ch]); attProj = Tensor(shape: [n, ch])
             attMask = Tensor(shape: c.dropout > 0 ? [n, ch] : [0])
             res1 = Tensor(shape: [n, ch]); ln1 = Tensor(shape: [n, ch]); ln1Mean = Tensor(shape: [n]); ln1Rstd = Tensor(shape: [n])
-            ff1 = Tensor(shape: [n, f]); gelu = Tensor(shape: [n, f]); ff2 = Tensor(shape: [n, ch])
+            ff1 = Tensor(shape: [n, f]); gelu = Tensor(shape: [n, f]); geluDerivative = Tensor(shape: [n, f]); ff2 = Tensor(shape: [n, ch])
             ffMask = Tensor(shape: c.dropout > 0 ? [n, ch] : [0])
             res2 = Tensor(shape: [n, ch]); out = Tensor(shape: [n, ch]); outMean = Tensor(shape: [n]); outRstd = Tensor(shape: [n])
         }
@@ -173,8 +178,14 @@ public final class BertClassifier: @unchecked Sendable {
         let compactLast = usesCompactLastLayer
         for (l, la) in a.layers.enumerated() {
             let pre = c.layerPrefix(l)
-            Linear.forward(out: la.qkv.pointer, inp: h, weight: p.value(pre + "attention.qkv.weight"),
-                           bias: p.value(pre + "attention.qkv.bias"), rows: n, inFeatures: ch, outFeatures: 3 * ch)
+            let compact = compactLast && l == c.layers - 1
+            if compact {
+                compactProjectionForward(qkv: la.qkv.pointer, h: h, weight: p.value(pre + "attention.qkv.weight"),
+                                         bias: p.value(pre + "attention.qkv.bias"), batch: b, time: t)
+            } else {
+                Linear.forward(out: la.qkv.pointer, inp: h, weight: p.value(pre + "attention.qkv.weight"),
+                               bias: p.value(pre + "attention.qkv.bias"), rows: n, inFeatures: ch, outFeatures: 3 * ch)
+            }
             if !training, let bits = qkQuantizationBits {
                 QKQuantization.fakeQuantize(qkv: la.qkv.pointer, rows: n, channels: ch, bits: bits)
             }
@@ -184,7 +195,7 @@ public final class BertClassifier: @unchecked Sendable {
             // Rows this layer carries past attention: all tokens, or only the CLS rows in a compact last layer.
             let rows: Int
             var hRows = UnsafePointer(h)
-            if compactLast && l == c.layers - 1 {
+            if compact {
                 rows = b
                 Attention.forwardFirstQuery(out: la.atty.pointer, probs: la.probs.pointer, scores: la.scores.pointer,
                                             qkv: la.qkv.pointer, shape: shape, mask: mask)
@@ -209,7 +220,7 @@ public final class BertClassifier: @unchecked Sendable {
                               rows: rows, channels: ch, epsilon: c.layerNormEpsilon)
             Linear.forward(out: la.ff1.pointer, inp: la.ln1.pointer, weight: p.value(pre + "ffn.up.weight"),
                            bias: p.value(pre + "ffn.up.bias"), rows: rows, inFeatures: ch, outFeatures: f)
-            GELU.forward(out: la.gelu.pointer, inp: la.ff1.pointer, count: rows * f)
+            GELU.forward(out: la.gelu.pointer, derivative: la.geluDerivative.pointer, inp: la.ff1.pointer, count: rows * f)
             Linear.forward(out: la.ff2.pointer, inp: la.gelu.pointer, weight: p.value(pre + "ffn.down.weight"),
                            bias: p.value(pre + "ffn.down.bias"), rows: rows, inFeatures: f, outFeatures: ch)
             if dropout > 0 {
@@ -250,7 +261,7 @@ public final class BertClassifier: @unchecked Sendable {
         let shape = AttentionShape(batch: b, time: t, channels: ch, heads: c.heads)
         let mask = AttentionMask(causal: false, lengths: a.lengths.pointer)
 
-        a.gLogits.zero(); a.gPooled.zero(); a.gOut.zero()
+        a.gLogits.zero(); a.gPooled.zero()
         if c.classes == 1 {
             MSE.backward(dpred: a.gLogits.pointer, pred: a.logits.pointer, target: a.targets.pointer, count: b, scale: lossScale)
         } else {
@@ -264,6 +275,7 @@ public final class BertClassifier: @unchecked Sendable {
         if compactLast {
             a.gOut.pointer.update(from: a.gPooled.pointer, count: b * ch)
         } else {
+            a.gOut.zero()
             Pooling.clsBackward(dinp: a.gOut.pointer, dout: a.gPooled.pointer, batch: b, time: t, channels: ch)
         }
 
@@ -274,30 +286,27 @@ public final class BertClassifier: @unchecked Sendable {
             let compact = compactLast && l == c.layers - 1
             let rows = compact ? b : n
             // LN2 → gRes = dL/dres2, which flows to ln1 (residual) and to the FFN branch.
-            a.gRes.zero()
             LayerNorm.backward(dinp: a.gRes.pointer, dweight: p.grad(pre + "ffn.norm.weight"), dbias: p.grad(pre + "ffn.norm.bias"),
                                dout: a.gOut.pointer, inp: la.res2.pointer, weight: p.value(pre + "ffn.norm.weight"),
-                               mean: la.outMean.pointer, rstd: la.outRstd.pointer, rows: rows, channels: ch)
+                               mean: la.outMean.pointer, rstd: la.outRstd.pointer, rows: rows, channels: ch, overwrite: true)
             let gFF2 = branchGradient(a.gRes.pointer, mask: dropout > 0 ? la.ffMask.pointer : nil, scratch: a.gBranch.pointer, count: rows * ch)
-            a.gFFa.zero()
             Linear.backward(dinp: a.gFFa.pointer, dweight: p.grad(pre + "ffn.down.weight"), dbias: p.grad(pre + "ffn.down.bias"),
-                            dout: gFF2, inp: la.gelu.pointer, weight: p.value(pre + "ffn.down.weight"), rows: rows, inFeatures: f, outFeatures: ch)
-            a.gFFb.zero()
-            GELU.backward(dinp: a.gFFb.pointer, inp: la.ff1.pointer, dout: a.gFFa.pointer, count: rows * f)
+                            dout: gFF2, inp: la.gelu.pointer, weight: p.value(pre + "ffn.down.weight"), rows: rows, inFeatures: f, outFeatures: ch,
+                            overwriteInput: true)
+            GELU.backward(dinp: a.gFFb.pointer, derivative: la.geluDerivative.pointer, dout: a.gFFa.pointer, count: rows * f)
             // dL/dln1 = gRes (residual) + FFN-up input gradient: accumulate straight into gRes.
             Linear.backward(dinp: a.gRes.pointer, dweight: p.grad(pre + "ffn.up.weight"), dbias: p.grad(pre + "ffn.up.bias"),
                             dout: a.gFFb.pointer, inp: la.ln1.pointer, weight: p.value(pre + "ffn.up.weight"), rows: rows, inFeatures: ch, outFeatures: f)
             // LN1 → gOut becomes dL/dres1 (gOut is free again).
-            a.gOut.zero()
             LayerNorm.backward(dinp: a.gOut.pointer, dweight: p.grad(pre + "attention.norm.weight"), dbias: p.grad(pre + "attention.norm.bias"),
                                dout: a.gRes.pointer, inp: la.res1.pointer, weight: p.value(pre + "attention.norm.weight"),
-                               mean: la.ln1Mean.pointer, rstd: la.ln1Rstd.pointer, rows: rows, channels: ch)
+                               mean: la.ln1Mean.pointer, rstd: la.ln1Rstd.pointer, rows: rows, channels: ch, overwrite: true)
             let gProj = branchGradient(a.gOut.pointer, mask: dropout > 0 ? la.attMask.pointer : nil, scratch: a.gBranch.pointer, count: rows * ch)
-            a.gAtty.zero()
             Linear.backward(dinp: a.gAtty.pointer, dweight: p.grad(pre + "attention.output.weight"), dbias: p.grad(pre + "attention.output.bias"),
-                            dout: gProj, inp: la.atty.pointer, weight: p.value(pre + "attention.output.weight"), rows: rows, inFeatures: ch, outFeatures: ch)
-            a.gQKV.zero()
+                            dout: gProj, inp: la.atty.pointer, weight: p.value(pre + "attention.output.weight"), rows: rows, inFeatures: ch, outFeatures: ch,
+                            overwriteInput: true)
             if compact {
+                a.gQKV.zero()
                 Attention.backwardFirstQuery(dqkv: a.gQKV.pointer, dout: a.gAtty.pointer, probs: la.probs.pointer,
                                              qkv: la.qkv.pointer, shape: shape, mask: mask)
                 // The residual gradient reaches only the CLS rows of the layer input: scatter the compact rows.
@@ -306,11 +315,18 @@ public final class BertClassifier: @unchecked Sendable {
                 Pooling.clsBackward(dinp: a.gOut.pointer, dout: a.gBranch.pointer, batch: b, time: t, channels: ch)
             } else {
                 Attention.backward(dqkv: a.gQKV.pointer, dscores: a.gScores.pointer, dout: a.gAtty.pointer, probs: la.probs.pointer,
-                                   scores: la.scores.pointer, qkv: la.qkv.pointer, shape: shape, mask: mask, transform: scoreTransforms[l])
+                                   scores: la.scores.pointer, qkv: la.qkv.pointer, shape: shape, mask: mask, transform: scoreTransforms[l],
+                                   overwrite: true)
             }
             // dL/dh_in = dL/dres1 (residual, already in gOut) + QKV input gradient → gOut, the next iteration's invariant.
-            Linear.backward(dinp: a.gOut.pointer, dweight: p.grad(pre + "attention.qkv.weight"), dbias: p.grad(pre + "attention.qkv.bias"),
-                            dout: a.gQKV.pointer, inp: hIn, weight: p.value(pre + "attention.qkv.weight"), rows: n, inFeatures: ch, outFeatures: 3 * ch)
+            if compact {
+                compactProjectionBackward(dh: a.gOut.pointer, dweight: p.grad(pre + "attention.qkv.weight"),
+                                          dbias: p.grad(pre + "attention.qkv.bias"), dqkv: a.gQKV.pointer, h: hIn,
+                                          weight: p.value(pre + "attention.qkv.weight"), batch: b, time: t)
+            } else {
+                Linear.backward(dinp: a.gOut.pointer, dweight: p.grad(pre + "attention.qkv.weight"), dbias: p.grad(pre + "attention.qkv.bias"),
+                                dout: a.gQKV.pointer, inp: hIn, weight: p.value(pre + "attention.qkv.weight"), rows: n, inFeatures: ch, outFeatures: 3 * ch)
+            }
         }
         // Embedding dropout and LayerNorm, then the tables.
         let gEmbOut = branchGradient(a.gOut.pointer, mask: dropout > 0 ? a.embMask.pointer : nil, scratch: a.gBranch.pointer, count: n * ch)
@@ -324,18 +340,50 @@ public final class BertClassifier: @unchecked Sendable {
                             rows: n, inFeatures: e, outFeatures: ch)
             gNorm = UnsafePointer(a.gAtty.pointer)
         }
-        a.gRes.zero()
         LayerNorm.backward(dinp: a.gRes.pointer, dweight: p.grad("embeddings.norm.weight"), dbias: p.grad("embeddings.norm.bias"),
                            dout: gNorm, inp: a.emb.pointer, weight: p.value("embeddings.norm.weight"),
-                           mean: a.embMean.pointer, rstd: a.embRstd.pointer, rows: n, channels: e)
+                           mean: a.embMean.pointer, rstd: a.embRstd.pointer, rows: n, channels: e, overwrite: true)
         Embedding.backward(dTokenTable: p.grad("embeddings.token"), dPositionTable: p.grad("embeddings.position"),
                            dout: a.gRes.pointer, tokens: a.tokens.pointer, batch: b, time: t, channels: e)
+    }
+
+    /// QKV projection of a compact last layer: keys and values of every token ([n, 2C] into columns C..<3C of the
+    /// [n, 3C] buffer), queries of the CLS rows only (rows b·T, read and written with a stride of T rows).
+    private func compactProjectionForward(qkv: UnsafeMutablePointer<Float>, h: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                          bias: UnsafePointer<Float>, batch b: Int, time t: Int) {
+        let c = config.channels, n = b * t
+        Compute.forRanges(count: n, minimumPerChunk: 256) { rows in
+            for r in rows { (qkv + r * 3 * c + c).update(from: bias + c, count: 2 * c) }
+        }
+        for i in 0..<b { (qkv + i * t * 3 * c).update(from: bias, count: c) }
+        Gemm.sgemmSplit(.none, .transposed, m: n, n: 2 * c, k: c, a: h, lda: c, b: weight + c * c, ldb: c,
+                        beta: 1, c: qkv + c, ldc: 3 * c)
+        Gemm.sgemm(.none, .transposed, m: b, n: c, k: c, a: h, lda: t * c, b: weight, ldb: c, beta: 1, c: qkv, ldc: t * 3 * c)
+    }
+
+    /// Backward of `compactProjectionForward`: dqkv holds dK, dV for every row and dQ for the CLS rows only.
+    private func compactProjectionBackward(dh: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>,
+                                           dbias: UnsafeMutablePointer<Float>, dqkv: UnsafePointer<Float>, h: UnsafePointer<Float>,
+                                           weight: UnsafePointer<Float>, batch b: Int, time t: Int) {
+        let c = config.channels, n = b * t
+        Gemm.sgemmSplit(.none, .none, m: n, n: c, k: 2 * c, a: dqkv + c, lda: 3 * c, b: weight + c * c, ldb: c, beta: 1, c: dh, ldc: c)
+        Gemm.sgemm(.none, .none, m: b, n: c, k: c, a: dqkv, lda: t * 3 * c, b: weight, ldb: c, beta: 1, c: dh, ldc: t * c)
+        Gemm.sgemmSplit(.transposed, .none, m: 2 * c, n: c, k: n, a: dqkv + c, lda: 3 * c, b: h, ldb: c, beta: 1, c: dweight + c * c, ldc: c)
+        Gemm.sgemm(.transposed, .none, m: c, n: c, k: b, a: dqkv, lda: t * 3 * c, b: h, ldb: t * c, beta: 1, c: dweight, ldc: c)
+        for r in 0..<n {
+            let row = dqkv + r * 3 * c
+            for k in c..<(3 * c) { dbias[k] += row[k] }
+        }
+        for i in 0..<b {
+            let row = dqkv + i * t * 3 * c
+            for k in 0..<c { dbias[k] += row[k] }
+        }
     }
 
     /// The gradient entering a dropout-wrapped branch: g itself without dropout, else g ⊙ mask in `scratch`.
     private func branchGradient(_ g: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>, count: Int) -> UnsafeMutablePointer<Float> {
         guard let mask else { return g }
-        for i in 0..<count { scratch[i] = g[i] * mask[i] }
+        Compute.forRanges(count: count, minimumPerChunk: 65536) { r in for i in r { scratch[i] = g[i] * mask[i] } }
         return scratch
     }
 }

@@ -106,7 +106,10 @@ public struct BertConfig: Sendable, Equatable {
             2 * n * c * (3 * c) + attention + 2 * rows * c * c + 2 * 2 * rows * c * f
         }
         let full = layer(rows: n, attention: 2 * 2 * b * t * t * c)
-        let last = compactLastLayer ? layer(rows: b, attention: 2 * 2 * b * t * c) : full
+        // Compact: K and V for every token, Q for the CLS rows only, then CLS rows alone.
+        let last = compactLastLayer
+            ? layer(rows: b, attention: 2 * 2 * b * t * c) - 2 * n * c * c + 2 * b * c * c
+            : full
         let head = 2 * b * c * Double(classes)
         return 3 * (Double(max(layers - 1, 0)) * full + (layers > 0 ? last : 0) + head)
     }

@@ -16,7 +16,20 @@ public final class ParameterSet: @unchecked Sendable {
         public let offset: Int
         /// Whether AdamW applies weight decay (matrices and embeddings yes; biases and norm parameters no).
         public let decays: Bool
+        /// Multiplies the optimiser's learning rate for this tensor (e.g. learned thresholds with their own rate).
+        public let learningRateScale: Float
         public var count: Int { shape.reduce(1, *) }
+    }
+
+    /// What a model declares per tensor.
+    public struct Spec: Sendable {
+        public var name: String
+        public var shape: [Int]
+        public var decays: Bool
+        public var learningRateScale: Float
+        public init(name: String, shape: [Int], decays: Bool, learningRateScale: Float = 1) {
+            self.name = name; self.shape = shape; self.decays = decays; self.learningRateScale = learningRateScale
+        }
     }
 
     public let entries: [Entry]
@@ -25,12 +38,17 @@ public final class ParameterSet: @unchecked Sendable {
     private let index: [String: Int]
 
     /// `layout` lists (name, shape, decays) in a fixed order; the order defines the memory layout.
-    public init(layout: [(name: String, shape: [Int], decays: Bool)]) {
+    public convenience init(layout: [(name: String, shape: [Int], decays: Bool)]) {
+        self.init(specs: layout.map { Spec(name: $0.name, shape: $0.shape, decays: $0.decays) })
+    }
+
+    public init(specs: [Spec]) {
         var entries: [Entry] = []
         var offset = 0
-        for (name, shape, decays) in layout {
-            entries.append(Entry(name: name, shape: shape, offset: offset, decays: decays))
-            offset += (shape.reduce(1, *) + 15) / 16 * 16
+        for spec in specs {
+            entries.append(Entry(name: spec.name, shape: spec.shape, offset: offset, decays: spec.decays,
+                                 learningRateScale: spec.learningRateScale))
+            offset += (spec.shape.reduce(1, *) + 15) / 16 * 16
         }
         self.entries = entries
         values = Tensor(shape: [offset])
@@ -63,7 +81,10 @@ public final class ParameterSet: @unchecked Sendable {
     public func value(_ name: String) -> UnsafeMutablePointer<Float> { values.pointer + entry(name).offset }
     public func grad(_ name: String) -> UnsafeMutablePointer<Float> { gradients.pointer + entry(name).offset }
 
-    public func zeroGradients() { gradients.zero() }
+    public func zeroGradients() {
+        let g = gradients.pointer
+        Compute.forRanges(count: gradients.count, minimumPerChunk: 1 << 18) { r in (g + r.lowerBound).update(repeating: 0, count: r.count) }
+    }
 
     /// The first entry whose values or gradients hold a NaN or ±∞, with which of the two it was.
     public func firstNonFinite() -> (name: String, inGradient: Bool)? {

@@ -3,9 +3,19 @@
 
 /// The plotting area and its two axes: maps data coordinates to pixels and draws frame, grid, ticks and labels.
 struct PlotFrame {
-    let width = 720.0, height = 480.0
-    let left = 80.0, right = 190.0, top = 50.0, bottom = 64.0
+    let height = 480.0
+    let left = 80.0, top = 50.0, bottom = 64.0
+    /// The right margin holds the legend: 190 px, widened for long labels (≈ 6.5 px per character at 11 px).
+    let right: Double
     let x: Axis, y: Axis
+    var width: Double { 530 + right }
+
+    init(x: Axis, y: Axis, legendLabels: [String] = []) {
+        self.x = x
+        self.y = y
+        let longest = Double(legendLabels.map(\.count).max() ?? 0)
+        self.right = max(190, 16 + 18 + 6.5 * longest + 10)
+    }
 
     var plotWidth: Double { width - left - right }
     var plotHeight: Double { height - top - bottom }
@@ -78,7 +88,8 @@ public struct ScatterChart: Sendable {
     }
 
     public func render() -> String {
-        let frame = PlotFrame(x: Axis(label: xLabel, values: points.map(\.x)), y: Axis(label: yLabel, values: points.map(\.y)))
+        let frame = PlotFrame(x: Axis(label: xLabel, values: points.map(\.x)), y: Axis(label: yLabel, values: points.map(\.y)),
+                              legendLabels: [colorLabel])
         var svg = SVGDocument(width: frame.width, height: frame.height)
         frame.draw(into: &svg, title: title)
         let colorValues = points.compactMap(\.colorValue).filter(\.isFinite)
@@ -134,7 +145,8 @@ public struct LineChart: Sendable {
 
     public func render() -> String {
         let xs = series.flatMap { $0.points.map(\.x) }, ys = series.flatMap { $0.points.map(\.y) }
-        let frame = PlotFrame(x: Axis(label: xLabel, values: xs, kind: xScale), y: Axis(label: yLabel, values: ys))
+        let frame = PlotFrame(x: Axis(label: xLabel, values: xs, kind: xScale), y: Axis(label: yLabel, values: ys),
+                              legendLabels: series.map(\.name))
         var svg = SVGDocument(width: frame.width, height: frame.height)
         frame.draw(into: &svg, title: title)
         for (i, s) in series.enumerated() {
@@ -177,7 +189,8 @@ public struct BarChart: Sendable {
     public func render() -> String {
         let n = Double(max(1, categories.count))
         let values = series.flatMap(\.values)
-        let frame = PlotFrame(x: Axis(label: xLabel, values: [-0.5, n - 0.5]), y: Axis(label: yLabel, values: values, includeZero: true))
+        let frame = PlotFrame(x: Axis(label: xLabel, values: [-0.5, n - 0.5]), y: Axis(label: yLabel, values: values, includeZero: true),
+                              legendLabels: series.map(\.name))
         let ticks = categories.enumerated().map { (value: Double($0.offset), label: $0.element) }
         var svg = SVGDocument(width: frame.width, height: frame.height)
         frame.draw(into: &svg, title: title, xTicks: ticks)

@@ -1,4 +1,4 @@
-// The result store: one SQLite file per sweep output (`results/<sweep>.sqlite`), schema in SCHEMA.md.
+// The result store: one SQLite file per sweep output (`results/<sweep>.sqlite`), schema documented in README.md.
 //
 // Opening checks, in order, so that a wrong file gives one clear message naming it: the file exists (read-only),
 // starts with the SQLite header, carries Leopard's application_id (or is empty and new), and has a schema version

@@ -1,4 +1,4 @@
-// The result store's schema, as migrations. SCHEMA.md documents the same tables for people; keep them in step.
+// The result store's schema, as migrations. README.md (section "The result store") documents the same tables for people; keep them in step.
 // Times are REAL seconds since the Unix epoch (UTC); views render them with datetime(x, 'unixepoch').
 
 import Basics

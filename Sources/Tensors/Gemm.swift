@@ -66,3 +66,41 @@ public enum BLASThreads {
     }
     public static var current: Int { Int(openblas_get_num_threads()) }
 }
+
+extension Gemm {
+    /// `sgemm` split into `Compute.threads` independent products over row blocks of C (or column blocks when C is
+    /// wider than tall), run on Dispatch workers, each a single-threaded BLAS call. Used for the large products of
+    /// the engine when `Compute.splitsGemms` is on: all parallelism is then Dispatch's, and no BLAS worker
+    /// threads spin between calls while the engine's own parallel loops want the cores.
+    @inlinable
+    public static func sgemmSplit(
+        _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let parts = Compute.threads
+        let work: Double = Double(m) * Double(n) * Double(k)
+        if parts <= 1 || !Compute.splitsGemms || work < 1_048_576 {
+            sgemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let splitRows = m >= n
+        let total = splitRows ? m : n
+        Compute.forEach(chunks: parts) { p in
+            // Block boundaries on multiples of 16 rows/columns (whole SIMD registers).
+            let lo: Int = Swift.min(total, (p * total / parts + 15) / 16 * 16)
+            let end: Int = ((p + 1) * total / parts + 15) / 16 * 16
+            let hi: Int = p == parts - 1 ? total : Swift.min(total, end)
+            if hi <= lo { return }
+            if splitRows {
+                let aBlock = transA == .none ? a + lo * lda : a + lo
+                sgemm(transA, transB, m: hi - lo, n: n, k: k, alpha: alpha, a: aBlock, lda: lda, b: b, ldb: ldb,
+                      beta: beta, c: c + lo * ldc, ldc: ldc)
+            } else {
+                let bBlock = transB == .none ? b + lo : b + lo * ldb
+                sgemm(transA, transB, m: m, n: hi - lo, k: k, alpha: alpha, a: a, lda: lda, b: bBlock, ldb: ldb,
+                      beta: beta, c: c + lo, ldc: ldc)
+            }
+        }
+    }
+}

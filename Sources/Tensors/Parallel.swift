@@ -7,11 +7,17 @@ public enum Compute {
     /// Current width; change it only through `setThreads`.
     nonisolated(unsafe) public private(set) static var threads = 1
 
-    /// Sets BLAS threads and Dispatch width together (`--threads N`).
-    public static func setThreads(_ count: Int) {
+    /// When true (the default), the engine's large products are split across Dispatch workers
+    /// (`Gemm.sgemmSplit`) and OpenBLAS itself runs single-threaded; when false, OpenBLAS gets `threads` workers.
+    nonisolated(unsafe) public private(set) static var splitsGemms = true
+
+    /// Sets BLAS threads and Dispatch width together (`--threads N`). With `splitGemms`, BLAS is pinned to one
+    /// thread per call and products are split by the engine; otherwise BLAS runs `count` threads itself.
+    public static func setThreads(_ count: Int, splitGemms: Bool = true) {
         precondition(count >= 1, "thread count must be ≥ 1")
         threads = count
-        BLASThreads.set(count)
+        splitsGemms = splitGemms
+        BLASThreads.set(splitGemms ? 1 : count)
     }
 
     /// Runs `body(chunk)` for chunk in 0..<chunks, on up to `threads` workers; inline when threads == 1.

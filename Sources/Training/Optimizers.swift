@@ -32,14 +32,18 @@ public final class AdamW: Optimizer {
         stepCount += 1
         let b1 = beta1, b2 = beta2, eps = epsilon
         let c1 = 1 - powf(b1, Float(stepCount)), c2 = 1 - powf(b2, Float(stepCount))
-        let stepSize = lr / c1, invSqrtC2 = 1 / c2.squareRoot()
+        let invSqrtC2 = 1 / c2.squareRoot()
         let mp = m!.pointer, vp = v!.pointer, theta = parameters.values.pointer, g = parameters.gradients.pointer
-        for e in parameters.entries {
-            let decay: Float = e.decays ? 1 - lr * weightDecay : 1
-            let base = e.offset
-            Compute.forRanges(count: e.count, minimumPerChunk: 32768) { range in
-                for j in range {
-                    let i = base + j
+        // One parallel section for the whole update: each worker takes its share of every tensor.
+        let entries = parameters.entries
+        let parts = parameters.values.count >= 65536 ? Compute.threads : 1
+        Compute.forEach(chunks: parts) { part in
+            for e in entries {
+                let lr = lr * e.learningRateScale
+                let stepSize = lr / c1
+                let decay: Float = e.decays ? 1 - lr * self.weightDecay : 1
+                let lo = e.offset + part * e.count / parts, hi = e.offset + (part + 1) * e.count / parts
+                for i in lo..<hi {
                     let gi = g[i]
                     let mi = b1 * mp[i] + (1 - b1) * gi
                     let vi = b2 * vp[i] + (1 - b2) * gi * gi
@@ -66,6 +70,7 @@ public final class SGD: Optimizer {
         }
         let theta = parameters.values.pointer, g = parameters.gradients.pointer
         for e in parameters.entries {
+            let lr = lr * e.learningRateScale
             let decay: Float = e.decays ? 1 - lr * weightDecay : 1
             for j in 0..<e.count {
                 let i = e.offset + j
@@ -107,7 +112,8 @@ public enum GradientClipping {
     /// The global L2 norm of all gradients (accumulated in Double; NaN/∞ if any gradient is).
     public static func globalNorm(_ parameters: ParameterSet) -> Double {
         let g = parameters.gradients.pointer
-        var parts = [Double](repeating: 0, count: max(1, Compute.threads))
+        // A fixed number of blocks (not one per thread): the sum, hence clipping, does not depend on the thread count.
+        var parts = [Double](repeating: 0, count: 8)
         let n = parameters.gradients.count
         parts.withUnsafeMutableBufferPointer { out in
             let chunks = out.count

@@ -88,6 +88,10 @@ public enum Presets {
                                                                       sharedLayers: true), batchSize: 32)),
         ]
         presets += []  // other families append their entries here (one line each)
+        // memn2n, gpt2-tiny, vit-tiny (Families/; dense recipes and sizes in docs/results-families.md).
+        presets += [FamilyPreset.memn2n.preset(defaultLambda: 0.1, fineTuneEpochs: 20, fineTuneLearningRate: 0.005, thresholdLearningRate: 0.05),
+                    FamilyPreset.gpt2Tiny.preset(defaultLambda: 0.5, fineTuneEpochs: 1, thresholdLearningRate: 0.02),
+                    FamilyPreset.vitTiny.preset(defaultLambda: 0.1, fineTuneEpochs: 2, thresholdLearningRate: 0.02)]
         return Dictionary(uniqueKeysWithValues: presets.map { ($0.name, $0) })
     }()
 

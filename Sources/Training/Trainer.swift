@@ -64,7 +64,7 @@ public final class Trainer<M: TrainableModel> {
         }
         if let maxNorm = settings.clipNorm, norm > maxNorm {
             let f = Float(maxNorm / (norm + 1e-6)), g = p.gradients.pointer
-            for i in 0..<p.gradients.count { g[i] *= f }
+            Compute.forRanges(count: p.gradients.count, minimumPerChunk: 1 << 16) { r in for i in r { g[i] *= f } }
         }
         let lr = settings.schedule.rate(at: step)
         optimizer.step(p, learningRate: lr)

@@ -8,6 +8,8 @@ import Tensors
 public struct TrainingBenchmarkReport: Sendable {
     public let model: String
     public let threads: Int
+    /// "engine" (products split over Dispatch workers, BLAS single-threaded) or "openblas" (BLAS threads).
+    public let gemmThreading: String
     public let batch: Int
     public let time: Int
     public let steps: Int
@@ -20,6 +22,9 @@ public struct TrainingBenchmarkReport: Sendable {
     /// cblas_sgemm rate on 1024×1024×1024 products in this process (median of repetitions).
     public let sgemmGflops: Double
     public let medianStepMilliseconds: Double
+    /// Process CPU time (all threads) per timed step: robust to other processes competing for the cores, and at
+    /// one thread the best estimate of the uncontended step time.
+    public let cpuMillisecondsPerStep: Double
     public let peakRSSMegabytes: Double
     public let finalLoss: Double
     /// OPENBLAS_* environment variables in effect (they change the sgemm kernel and blocking).
@@ -27,10 +32,11 @@ public struct TrainingBenchmarkReport: Sendable {
 
     public var json: JSONValue {
         .object([
-            "model": .string(model), "threads": JSONValue(threads), "batch": JSONValue(batch), "seq": JSONValue(time),
+            "model": .string(model), "threads": JSONValue(threads), "gemm_threading": .string(gemmThreading), "batch": JSONValue(batch), "seq": JSONValue(time),
             "steps": JSONValue(steps), "steps_per_s": JSONValue(stepsPerSecond), "tokens_per_s": JSONValue(tokensPerSecond),
             "achieved_gflops": JSONValue(achievedGflops), "nominal_gflops": JSONValue(nominalGflops), "sgemm_gflops": JSONValue(sgemmGflops),
             "efficiency": JSONValue(achievedGflops / sgemmGflops), "median_step_ms": JSONValue(medianStepMilliseconds),
+            "cpu_ms_per_step": JSONValue(cpuMillisecondsPerStep),
             "peak_rss_mb": JSONValue(peakRSSMegabytes), "final_loss": JSONValue(finalLoss),
             "openblas_env": .object(openblasEnvironment.mapValues { .string($0) }),
         ])
@@ -42,12 +48,12 @@ public enum TrainingBenchmark {
 
     /// `fullLastLayer` disables the compact last layer (to measure the full model's work, as PyTorch does it).
     public static func run(model: String, threads: Int, steps: Int = 50, warmupSteps: Int = 5, batch: Int = 32,
-                           fullLastLayer: Bool = false) throws -> TrainingBenchmarkReport {
+                           fullLastLayer: Bool = false, splitGemms: Bool = true) throws -> TrainingBenchmarkReport {
         guard model == "bert-tiny" else {
             throw UsageError("unknown benchmark model \"\(model)\"; expected one of: \(models.joined(separator: ", "))")
         }
         guard steps >= 1 else { throw UsageError("--steps must be ≥ 1") }
-        Compute.setThreads(threads)
+        Compute.setThreads(threads, splitGemms: splitGemms)
         let config = BertConfig.bertTiny
         let net = BertClassifier(config: config, seed: 1)
         net.computeFullLastLayer = fullLastLayer
@@ -57,22 +63,24 @@ public enum TrainingBenchmark {
         for _ in 0..<warmupSteps { try trainer.trainStep(data) }
         var stepSeconds: [Double] = []
         var loss = 0.0
-        let start = monotonicSeconds()
+        let start = monotonicSeconds(), cpuStart = processCPUSeconds()
         for _ in 0..<steps {
             let t0 = monotonicSeconds()
             loss = try trainer.trainStep(data).loss
             stepSeconds.append(monotonicSeconds() - t0)
         }
         let elapsed = monotonicSeconds() - start
+        let cpu = processCPUSeconds() - cpuStart
         let sgemm = measureSgemmGflops()
         let flops = config.trainingFlops(batch: batch, time: config.maxTime, compactLastLayer: !net.computeFullLastLayer)
         let nominal = config.trainingFlops(batch: batch, time: config.maxTime)
         let stepsPerSecond = Double(steps) / elapsed
         return TrainingBenchmarkReport(
-            model: model, threads: threads, batch: batch, time: config.maxTime, steps: steps,
+            model: model, threads: threads, gemmThreading: splitGemms ? "engine" : "openblas", batch: batch, time: config.maxTime, steps: steps,
             stepsPerSecond: stepsPerSecond, tokensPerSecond: stepsPerSecond * Double(batch * config.maxTime),
             achievedGflops: flops * stepsPerSecond / 1e9, nominalGflops: nominal * stepsPerSecond / 1e9, sgemmGflops: sgemm,
-            medianStepMilliseconds: median(stepSeconds) * 1000, peakRSSMegabytes: peakRSSMegabytes(),
+            medianStepMilliseconds: median(stepSeconds) * 1000, cpuMillisecondsPerStep: cpu / Double(steps) * 1000,
+            peakRSSMegabytes: peakRSSMegabytes(),
             finalLoss: loss, openblasEnvironment: ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("OPENBLAS") })
     }
 
@@ -101,6 +109,12 @@ public enum TrainingBenchmark {
     public static func monotonicSeconds() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    public static func processCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 

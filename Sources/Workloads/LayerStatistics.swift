@@ -8,6 +8,9 @@ public struct LayerStatistics: Equatable, Sendable {
     public var bits: Int
     public var headDim: Int
     public var valueDim: Int
+    /// Queries and keys per matrix including padding: what the buffers must hold when a matrix stays on chip.
+    public var queryCount: Int
+    public var keyCount: Int
     /// Attention matrices = batch × heads; the hardware processes them one after another.
     public var matrixCount: Int
     /// Query rows with at least one valid key (padding rows are skipped), summed over matrices.
@@ -23,10 +26,11 @@ public struct LayerStatistics: Equatable, Sendable {
     /// planeHistogram[p] = valid pairs for which p bit planes were processed (index 0...bits).
     public var planeHistogram: [Int]
 
-    public init(bits: Int, headDim: Int, valueDim: Int, matrixCount: Int, validRows: Int, validKeySlots: Int,
+    public init(bits: Int, headDim: Int, valueDim: Int, queryCount: Int, keyCount: Int, matrixCount: Int, validRows: Int, validKeySlots: Int,
                 validQuerySlots: Int, validPairs: Int, keptPairs: Int, planeHistogram: [Int]) {
         precondition(planeHistogram.count == bits + 1, "planeHistogram needs bits + 1 bins")
-        self.bits = bits; self.headDim = headDim; self.valueDim = valueDim; self.matrixCount = matrixCount
+        self.bits = bits; self.headDim = headDim; self.valueDim = valueDim
+        self.queryCount = queryCount; self.keyCount = keyCount; self.matrixCount = matrixCount
         self.validRows = validRows; self.validKeySlots = validKeySlots; self.validQuerySlots = validQuerySlots
         self.validPairs = validPairs; self.keptPairs = keptPairs; self.planeHistogram = planeHistogram
     }
@@ -40,9 +44,10 @@ public struct LayerStatistics: Equatable, Sendable {
     /// Mean bit planes processed per valid score.
     public var meanPlanes: Double { validPairs == 0 ? 0 : Double(totalPlanes) / Double(validPairs) }
 
-    /// Sums statistics of layers with the same bits and dimensions, or of parts of one layer.
+    /// Sums statistics of layers with the same bits and shapes, or of parts of one layer.
     public mutating func add(_ other: LayerStatistics) {
-        precondition(bits == other.bits && headDim == other.headDim && valueDim == other.valueDim, "incompatible statistics")
+        precondition(bits == other.bits && headDim == other.headDim && valueDim == other.valueDim
+                     && queryCount == other.queryCount && keyCount == other.keyCount, "incompatible statistics")
         matrixCount += other.matrixCount; validRows += other.validRows; validKeySlots += other.validKeySlots
         validQuerySlots += other.validQuerySlots; validPairs += other.validPairs; keptPairs += other.keptPairs
         for i in planeHistogram.indices { planeHistogram[i] += other.planeHistogram[i] }
@@ -51,6 +56,7 @@ public struct LayerStatistics: Equatable, Sendable {
     public var json: JSONValue {
         .object([
             "bits": JSONValue(bits), "d": JSONValue(headDim), "dv": JSONValue(valueDim),
+            "queries": JSONValue(queryCount), "keys": JSONValue(keyCount),
             "matrices": JSONValue(matrixCount), "valid_rows": JSONValue(validRows),
             "valid_key_slots": JSONValue(validKeySlots), "valid_query_slots": JSONValue(validQuerySlots),
             "valid_pairs": JSONValue(validPairs), "kept_pairs": JSONValue(keptPairs),
@@ -64,6 +70,8 @@ public struct LayerStatistics: Equatable, Sendable {
         bits = try o.required("bits").int(min: 2, max: 16)
         headDim = try o.required("d").int(min: 1)
         valueDim = try o.required("dv").int(min: 1)
+        queryCount = try o.required("queries").int(min: 0)
+        keyCount = try o.required("keys").int(min: 0)
         matrixCount = try o.required("matrices").int(min: 0)
         validRows = try o.required("valid_rows").int(min: 0)
         validKeySlots = try o.required("valid_key_slots").int(min: 0)
@@ -92,7 +100,8 @@ extension LayerTrace {
             querySlots += rowsHere * headCount
             keySlots += validLength(batch: b) * headCount
         }
-        return LayerStatistics(bits: bits, headDim: headDim, valueDim: valueDim, matrixCount: batchSize * headCount,
+        return LayerStatistics(bits: bits, headDim: headDim, valueDim: valueDim, queryCount: queryCount,
+                               keyCount: keyCount, matrixCount: batchSize * headCount,
                                validRows: rows, validKeySlots: keySlots, validQuerySlots: querySlots,
                                validPairs: pairs, keptPairs: 0, planeHistogram: [Int](repeating: 0, count: bits + 1))
     }

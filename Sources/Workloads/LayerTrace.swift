@@ -60,6 +60,9 @@ public struct LayerTrace: Equatable, Sendable {
         precondition(mask != .causal || keyCount >= queryCount, "causal mask needs keyCount ≥ queryCount")
         if case .perHead(let ts) = threshold { precondition(ts.count == headCount, "one threshold per head") }
         if let lengths { precondition(lengths.count == batchSize && lengths.allSatisfy { $0 >= 0 && Int($0) <= keyCount }) }
+        let lo = Int32(-(1 << (bits - 1))), hi = Int32((1 << (bits - 1)) - 1)
+        precondition(q.allSatisfy { $0 >= lo && $0 <= hi } && k.allSatisfy { $0 >= lo && $0 <= hi },
+                     "q and k must be \(bits)-bit two's complement values (quantise first)")
         self.bits = bits; self.batchSize = batchSize; self.headCount = headCount
         self.queryCount = queryCount; self.keyCount = keyCount; self.headDim = headDim; self.valueDim = valueDim
         self.threshold = threshold; self.mask = mask; self.scaleQ = scaleQ; self.scaleK = scaleK

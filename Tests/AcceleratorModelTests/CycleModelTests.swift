@@ -182,3 +182,23 @@ import Testing
         for mode in SimulationMode.allCases { #expect(streams.cycles(mode) >= fits.cycles(mode)) }
     }
 }
+
+/// A back-end far slower than the front-end (1 V multiplier: 64 cycles per kept score and per row
+/// normalisation) on short causal rows builds a backlog that grows row after row; units then wait on the FIFO
+/// for arbitrarily long. The simulation must stay exact and finish: cycles ≥ the back-end's total work.
+@Suite struct BackEndBoundTests {
+    @Test func growingBackEndBacklog() {
+        let trace = SyntheticTrace.make(seed: 21, headCount: 1, queryCount: 48, keyCount: 48, headDim: 64, valueDim: 64,
+                                        bits: 12, pruneRate: 0.2, mask: .causal)
+        var hw = HardwareConfig()
+        hw.vMacs = 1
+        hw.fifoDepth = 2
+        let r = Accelerator.evaluate(trace: trace, hardware: hw, model: .cycle).result!
+        let s = r.layers[0].statistics
+        for mode in SimulationMode.allCases {
+            let kept = mode == .baseline ? s.validPairs : s.keptPairs
+            #expect(r.cycles(mode) >= Double(kept * 64 + s.validRows * 64))
+            #expect(r.layers[0].result(mode).unitStallCycles > 0)
+        }
+    }
+}

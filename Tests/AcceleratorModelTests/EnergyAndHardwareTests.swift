@@ -104,3 +104,23 @@ import Testing
         }
     }
 }
+
+/// A sweep stores statistics (JSON) and evaluates the analytic model for many hardware points without the trace:
+/// the result equals the analytic evaluation of the trace itself.
+@Suite struct StoredStatisticsTests {
+    @Test func analyticFromStoredStatisticsEqualsAnalyticFromTrace() throws {
+        let trace = SyntheticTrace.make(seed: 13, layerCount: 2, batchSize: 2, headCount: 2, queryCount: 24, keyCount: 24,
+                                        headDim: 32, valueDim: 32, bits: 10, mask: .causal, lengths: [24, 17])
+        var hw = HardwareConfig()
+        hw.kBufferBytes = 512  // K streams: the buffer-fit decision needs the stored shapes
+        let direct = Accelerator.evaluate(trace: trace, hardware: hw, model: .analytic).result!
+        let stored = try direct.layers.map { layer -> LayerStatistics in
+            let text = CanonicalJSON.encode(layer.statistics.json)
+            return try LayerStatistics(json: JSONReader.parse(bytes: Array(text.utf8), file: "store"))
+        }
+        let fromStore = Accelerator.evaluateAnalytic(statistics: stored, hardware: hw).result!
+        #expect(fromStore == direct)
+        hw.qkUnits = 0
+        #expect(Accelerator.evaluateAnalytic(statistics: stored, hardware: hw).infeasibleReason?.contains("qkUnits = 0") == true)
+    }
+}

@@ -88,6 +88,17 @@ import Testing
         check.expectPasses("GELU")
     }
 
+    @Test func geluStoredDerivativeMatchesRecomputation() {
+        let n = 100
+        let x = randomArray(n, seed: 3, std: 3), d = randomArray(n, seed: 4)
+        let stored = withPointers([zeros(n), zeros(n), x]) { p in GELU.forward(out: p[0], derivative: p[1], inp: p[2], count: n) }
+        let plain = withPointers([zeros(n), x]) { p in GELU.forward(out: p[0], inp: p[1], count: n) }[0]
+        #expect(stored[0] == plain)
+        let viaStored = withPointers([zeros(n), stored[1], d]) { p in GELU.backward(dinp: p[0], derivative: p[1], dout: p[2], count: n) }[0]
+        let recomputed = withPointers([zeros(n), x, d]) { p in GELU.backward(dinp: p[0], inp: p[1], dout: p[2], count: n) }[0]
+        #expect(viaStored == recomputed)
+    }
+
     @Test func reluGradientsAwayFromTheKink() {
         let n = 40
         var check = GradientCheck(inputs: [randomArray(n, seed: 1)],

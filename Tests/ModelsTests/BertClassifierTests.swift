@@ -150,6 +150,29 @@ import Testing
     }
 }
 
+@Suite struct CheckpointTests {
+    @Test func saveAndLoadRestoreConfigStepAndValues() throws {
+        let a = BertClassifier(config: BertClassifierTests.toy, seed: 4)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(getpid()).safetensors").path
+        try a.saveCheckpoint(path: path, step: 123)
+        let (b, step) = try BertClassifier.loadCheckpoint(path: path)
+        #expect(step == 123)
+        #expect(b.config == a.config)
+        #expect(b.parameters.values.values == a.parameters.values.values)
+        let batch = BertClassifierTests.toyBatch()
+        #expect(a.forward(batch, training: false) == b.forward(batch, training: false))
+    }
+
+    @Test func aFileWithoutConfigIsAClearError() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("noconfig-\(getpid()).safetensors").path
+        let t = Tensor(shape: [2], values: [1, 2])
+        try SafetensorsFile.write(path: path, tensors: [("x", t.view)], metadata: [:])
+        #expect { try BertClassifier.loadCheckpoint(path: path) } throws: { e in
+            (e as? InputError).map { $0.file == path && $0.message.contains("config") } ?? false
+        }
+    }
+}
+
 /// ALBERT options of the encoder: factorised embedding and one layer shared across the depth.
 struct AlbertOptionTests {
     static let toy = BertConfig(vocabulary: 11, maxTime: 6, channels: 8, heads: 2, layers: 3, ffHidden: 16, classes: 3,

@@ -48,6 +48,25 @@ import Training
         #expect(other.model.parameters.values.values.map(\.bitPattern) != a)
     }
 
+    @Test func resultsDoNotDependOnTheThreadCount() throws {
+        defer { Compute.setThreads(1) }
+        func run(threads: Int) throws -> [UInt32] {
+            Compute.setThreads(threads)
+            // Big enough that the products are split and the parallel loops take their multi-chunk paths.
+            let config = BertConfig(vocabulary: 300, maxTime: 32, channels: 64, heads: 4, layers: 2, ffHidden: 128, classes: 3, dropout: 0.1)
+            let t = Trainer(model: BertClassifier(config: config, seed: 3), optimizer: AdamW(),
+                            settings: TrainerSettings(schedule: LearningRateSchedule(peak: 1e-3), clipNorm: 1))
+            for s in 0..<3 {
+                var b = TokenBatch.random(batch: 24, time: 32, vocabulary: 300, classes: 3, seed: UInt64(s))
+                b.lengths = (0..<24).map { Int32(8 + $0) }
+                try t.trainStep(b)
+            }
+            return t.model.parameters.values.values.map(\.bitPattern)
+        }
+        let one = try run(threads: 1), two = try run(threads: 2)
+        #expect(one == two, "\(zip(one, two).filter { $0 != $1 }.count) parameters differ between 1 and 2 threads")
+    }
+
     @Test func nonFiniteValuesStopTheRunNamingStepAndTensor() throws {
         let t = Self.trainer(seed: 1)
         try t.trainStep(Self.batch())
@@ -131,5 +150,28 @@ import Training
         let ga = a.parameters.gradients.values, gb = b.parameters.gradients.values
         let worst = zip(ga, gb).map { abs($0 - $1) }.max()!
         #expect(worst < 1e-6, "max gradient difference \(worst)")
+    }
+}
+
+@Suite struct ExtraParameterTests {
+    @Test func extraParametersShareMemoryOptimiserAndCheckpoint() throws {
+        let spec = ParameterSet.Spec(name: "pruning.threshold", shape: [2], decays: false, learningRateScale: 10)
+        let net = BertClassifier(config: BertConfig(vocabulary: 9, maxTime: 4, channels: 8, heads: 2, layers: 1, ffHidden: 8, classes: 2, dropout: 0),
+                                 seed: 1, extraParameters: [spec])
+        #expect(net.parameters.view("pruning.threshold").values == [0, 0])
+        // One AdamW step moves a parameter by ≈ lr·scale (first step: m̂/√v̂ = ±1).
+        let p = net.parameters
+        p.zeroGradients()
+        p.grad("pruning.threshold")[0] = 0.5
+        p.grad("classifier.bias")[0] = 0.5
+        AdamW(weightDecay: 0).step(p, learningRate: 1e-3)
+        #expect(abs(p.value("pruning.threshold")[0] + 1e-2) < 1e-5)
+        #expect(abs(p.value("classifier.bias")[0] + 1e-3) < 1e-6)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("extra-\(getpid()).safetensors").path
+        try net.saveCheckpoint(path: path, step: 1)
+        let loaded = try BertClassifier.loadCheckpoint(path: path, extraParameters: [spec]).model
+        #expect(loaded.parameters.view("pruning.threshold").values == p.view("pruning.threshold").values)
+        // Without declaring the extra tensor, loading refuses it by name.
+        #expect { try BertClassifier.loadCheckpoint(path: path) } throws: { ($0 as? InputError)?.message.contains("pruning.threshold") == true }
     }
 }

@@ -1,0 +1,112 @@
+// Planning: a manifest expands into the DAG of DESIGN.md §3, each job keyed by `StableKey.job` over its canonical
+// inputs (its parameters — including the data-set identity for training — and its parent's key):
+//
+//   dense-train(model, task, seed)            one per (model, task, seed), shared by every λ
+//     └─ finetune(λ, threshold init)          one per λ, from the same dense checkpoint
+//          └─ capture-trace(examples, bits)   one per fine-tuned model, shared by every hardware point
+//               └─ hw-eval(hardware, model)   one per hardware point × performance model
+//
+// Because a key depends only on inputs, rerunning a manifest finds every key done and does nothing, and adding
+// one λ or one hardware value adds exactly the jobs below the new value.
+
+import AcceleratorModel
+import Basics
+import Storage
+
+public enum JobKind: String, CaseIterable, Sendable {
+    case denseTrain = "dense-train"
+    case fineTune = "finetune"
+    case captureTrace = "capture-trace"
+    case hardwareEval = "hw-eval"
+}
+
+public struct SweepPlan: Sendable {
+    public let manifest: Manifest
+    public let dataDirectory: String
+    /// Every job, parents before children, each key once.
+    public let jobs: [JobSpec]
+
+    public func count(_ kind: JobKind) -> Int { jobs.filter { $0.kind == kind.rawValue }.count }
+
+    public var keys: Set<String> { Set(jobs.map(\.key)) }
+
+    /// Expands `manifest`. Unknown models or tasks are errors naming the manifest path of the experiment.
+    public static func make(_ manifest: Manifest, dataDirectory: String) throws -> SweepPlan {
+        var jobs: [JobSpec] = []
+        var seen: Set<String> = []
+        func add(_ kind: JobKind, _ parameters: JSONValue, parent: String?) -> String {
+            let key = StableKey.job(kind: kind.rawValue, parameters: parameters, parent: parent)
+            if seen.insert(key).inserted {
+                jobs.append(JobSpec(key: key, kind: kind.rawValue, parentKey: parent, parameters: parameters))
+            }
+            return key
+        }
+        // Each point's key JSON once (not once per trace).
+        let hardwareParameters: [JSONValue] = manifest.hardwareGrid.points.flatMap { point in
+            manifest.hardwareModels.map { model -> JSONValue in
+                ["hardware": Self.hardwareKeyJSON(point.config), "model": .string(model.rawValue),
+                 "energyTable": .string(manifest.energyTable)]
+            }
+        }
+        for (index, experiment) in manifest.experiments.enumerated() {
+            let place = "experiments[\(index)]"
+            guard let backend = ModelBackends.backend(for: experiment.model) else {
+                throw InputError(file: manifest.file, place: "", problem: "\(place).model = \"\(experiment.model)\"; expected one of: "
+                                 + ModelBackends.knownModels.joined(separator: ", "))
+            }
+            do {
+                try backend.validate(model: experiment.model, task: experiment.task)
+            } catch {
+                throw InputError(file: manifest.file, place: "", problem: "\(place).task = \"\(experiment.task)\": \(describeError(error))")
+            }
+            // Presets define their own batch size and training subset; an override they would ignore is an error.
+            if backend is PresetBackend {
+                for (name, value) in [("batchSize", experiment.training.batchSize), ("trainSubset", experiment.training.trainSubset)]
+                    where value != nil {
+                    throw InputError(file: manifest.file, place: "", problem: "\(place).training.\(name) (or training.\(name)) = "
+                                     + "\(value!); expected no value: preset \(experiment.model) fixes its own \(name)")
+                }
+            }
+            let dataset = try backend.datasetIdentity(task: experiment.task, dataDirectory: dataDirectory)
+            let t = experiment.training
+            var denseTraining = t
+            denseTraining.fineTuneEpochs = nil
+            denseTraining.thresholdLearningRate = nil
+            var fineTuneTraining = TrainingOverrides()
+            fineTuneTraining.fineTuneEpochs = t.fineTuneEpochs
+            fineTuneTraining.thresholdLearningRate = t.thresholdLearningRate
+            fineTuneTraining.evalSubset = t.evalSubset
+            fineTuneTraining.steps = t.steps
+            for seed in manifest.seeds {
+                let dense = add(.denseTrain, [
+                    "model": .string(experiment.model), "task": .string(experiment.task), "seed": JSONValue(seed),
+                    "training": denseTraining.json, "dataset": dataset,
+                ], parent: nil)
+                for lambda in manifest.lambdas {
+                    let fineTune = add(.fineTune, [
+                        "model": .string(experiment.model), "task": .string(experiment.task), "lambda": JSONValue(lambda),
+                        "thresholdInit": manifest.thresholdInit.json, "training": fineTuneTraining.json,
+                        "baselines": .bool(manifest.baselines),
+                    ], parent: dense)
+                    let trace = add(.captureTrace, [
+                        "model": .string(experiment.model), "task": .string(experiment.task), "trace": manifest.trace.json,
+                    ], parent: fineTune)
+                    for parameters in hardwareParameters { _ = add(.hardwareEval, parameters, parent: trace) }
+                }
+            }
+        }
+        return SweepPlan(manifest: manifest, dataDirectory: dataDirectory, jobs: jobs)
+    }
+
+    /// The hardware configuration as it enters a key: every parameter except the display name.
+    static func hardwareKeyJSON(_ config: HardwareConfig) -> JSONValue {
+        var members = config.json.objectValue ?? [:]
+        members["name"] = nil
+        return .object(members)
+    }
+}
+
+/// Where the data directory comes from: the command line, else the manifest, else `LEOPARD_DATA`, else `./data`.
+public func resolveDataDirectory(flag: String?, manifest: Manifest?, environment: [String: String]) -> String {
+    flag ?? manifest?.dataDirectory ?? environment["LEOPARD_DATA"] ?? "data"
+}

@@ -1,0 +1,217 @@
+// The real model presets (Training's `Presets` registry: bert-tiny, bert-mini, and every family that joins it) as
+// a sweep backend. The learned-pruning protocol (DESIGN.md §1) is split into the DAG's stages so that one dense
+// checkpoint serves every λ and one fine-tuned checkpoint serves every hardware point:
+//   dense-train   train the preset from scratch, evaluate the dense metric → safetensors checkpoint
+//   finetune(λ)   load the dense weights, thresholds initialised per the manifest, L_task + λ·R (weights at the
+//                 preset's fine-tune rate), hard-rule metric,
+//                 prune rates, learned thresholds, and the top-k / fixed-threshold baselines at the learned rate
+//                 → safetensors checkpoint with the thresholds in its metadata
+//   capture-trace load it, hard thresholds in place, record q/k on the first N test examples, quantise to B bits
+// The training loop mirrors `PruningProtocol.train` (AdamW with warmup + linear decay, clipping at norm 1, Adam on
+// the thresholds at their own rate), because that one runs all stages in one call.
+//
+// Presets named in the catalogue below but absent from the registry (families not linked into this build) are
+// *planned*: manifests naming them validate and `sweep plan` counts their jobs, but their jobs fail with a reason.
+
+import Basics
+import Datasets
+import Foundation
+import Layers
+import Models
+import Tensors
+import Training
+import Workloads
+
+public struct PresetBackend: ModelBackend {
+    /// The preset names of DESIGN.md / issues 4 and 7, with their families and the tasks each is meant for.
+    static let catalogue: [String: (family: String, tasks: [String])] = {
+        let glue = ["glue/sst2", "glue/cola", "glue/mrpc", "glue/stsb", "glue/rte"]
+        let babi = (1...20).map { "babi/qa\($0)" }
+        return [
+            "memn2n": ("memn2n", babi),
+            "bert-tiny": ("bert", glue),
+            "bert-mini": ("bert", glue),
+            "bert-minilm": ("bert", glue),
+            "albert-tiny": ("albert", glue),
+            "gpt2-tiny": ("gpt2", ["ptb", "shakespeare"]),
+            "vit-tiny": ("vit", ["fashion-mnist"]),
+        ]
+    }()
+
+    /// Presets whose training code is linked into this build.
+    public static var availableModels: [String] { Presets.names }
+
+    public static func isAvailable(model: String) -> Bool { catalogue[model] != nil || Presets.all[model] != nil }
+
+    public init() {}
+
+    public func family(model: String) -> String { Self.catalogue[model]?.family ?? model.split(separator: "-").first.map(String.init) ?? model }
+
+    public func validate(model: String, task: String) throws {
+        let tasks = Presets.all[model]?.tasks ?? Self.catalogue[model]?.tasks ?? []
+        guard tasks.contains(task) else {
+            throw RuntimeError("model \(model) has no task \"\(task)\"; expected one of: \(tasks.joined(separator: ", "))")
+        }
+    }
+
+    public func datasetIdentity(task: String, dataDirectory: String) throws -> JSONValue {
+        // The task and the loaders' split definition version; the files themselves are checked by the loaders.
+        ["source": "leopard-datasets", "task": .string(task), "version": 1]
+    }
+
+    func preset(_ model: String, _ training: TrainingOverrides) throws -> Preset {
+        guard var preset = Presets.all[model] else {
+            throw RuntimeError("preset \(model) is planned but its training code is not linked into this leopard build "
+                               + "(presets available: \(Presets.names.joined(separator: ", ")))")
+        }
+        if let e = training.epochs { preset.epochs = e }
+        if let e = training.fineTuneEpochs { preset.fineTuneEpochs = e }
+        if let lr = training.learningRate { preset.learningRate = lr }
+        if let lr = training.thresholdLearningRate { preset.thresholdLearningRate = lr }
+        return preset
+    }
+
+    func makeTask(_ preset: Preset, _ task: String, _ environment: JobEnvironment) throws -> any PruningTask {
+        try preset.factory(task, DataDirectory(path: environment.dataDirectory), environment.seed)
+    }
+
+    public func denseTrain(model: String, task taskName: String, training: TrainingOverrides, environment: JobEnvironment) throws -> DenseOutcome {
+        let preset = try preset(model, training)
+        let task = try makeTask(preset, taskName, environment)
+        task.model.scoreTransforms = Array(repeating: nil, count: task.model.attentionLayerCount)
+        try PresetTraining.train(task, epochs: preset.epochs, learningRate: Float(preset.learningRate), thresholds: nil,
+                                 isCancelled: environment.isCancelled)
+        let metric = try task.evaluate(.test, limit: training.evalSubset)
+        let checkpoint = SafetensorsFile.encode(tensors: task.parameters.entries.map { ($0.name, task.parameters.view($0.name)) },
+                                                metadata: ["preset": model, "task": taskName, "stage": "dense"])
+        return DenseOutcome(checkpoint: checkpoint, metric: metric, metricName: task.task.metric.rawValue,
+                            higherIsBetter: task.task.higherIsBetter,
+                            extraMetrics: [("parameters", Double(task.parameters.parameterCount)), ("epochs", Double(preset.epochs))])
+    }
+
+    public func fineTune(model: String, task taskName: String, dense: [UInt8], lambda: Double, thresholdInit: ThresholdInit,
+                         training: TrainingOverrides, baselines: Bool, environment: JobEnvironment) throws -> FineTuneOutcome {
+        let preset = try preset(model, training)
+        let task = try makeTask(preset, taskName, environment)
+        let model_ = task.model, layers = model_.attentionLayerCount
+        let denseFile = try SafetensorsFile(bytes: dense, file: "dense checkpoint")
+        try task.parameters.load(from: denseFile)
+
+        // Dense score samples per layer (validation): quantile initialisation and the fixed-threshold baseline.
+        var denseScores: [[Float]] = []
+        if baselines || { if case .quantile = thresholdInit { return true }; return false }() {
+            let samplers = (0..<layers).map { _ in ScoreSampleTransform(stride: 3) }
+            model_.scoreTransforms = samplers
+            _ = try task.evaluate(.validation, limit: 256)
+            denseScores = samplers.map(\.samples)
+        }
+        let transforms = (0..<layers).map { layer -> ThresholdScoreTransform in
+            var start: Float
+            switch thresholdInit {
+            case .zero: start = 0
+            case .value(let v): start = Float(v)
+            case .quantile(let q): start = FixedThreshold.calibrate(samples: denseScores[layer], pruneRate: q)
+            }
+            if !start.isFinite { start = 0 }
+            return ThresholdScoreTransform(thresholds: [start], regularizerWeight: lambda / Double(layers))
+        }
+        model_.scoreTransforms = transforms
+        try PresetTraining.train(task, epochs: preset.fineTuneEpochs, learningRate: Float(preset.fineTuneLearningRate),
+                                 thresholds: (transforms, Float(preset.thresholdLearningRate)), isCancelled: environment.isCancelled)
+        for t in transforms { t.resetCounters() }
+        let metric = try task.evaluate(.test, limit: training.evalSubset)
+        let counts = transforms.map(\.counts)
+        let pruneRate = counts.reduce(PruneCounts(), +).pruneRate
+        let thresholds = transforms.map { Double($0.thresholds[0]) }
+        let checkpoint = SafetensorsFile.encode(
+            tensors: task.parameters.entries.map { ($0.name, task.parameters.view($0.name)) },
+            metadata: ["preset": model, "task": taskName, "stage": "finetune", "lambda": CanonicalJSON.formatNumber(lambda),
+                       "thresholds": CanonicalJSON.encode(JSONValue(thresholds))])
+
+        var topK: Double?, fixed: Double?
+        if baselines {
+            try task.parameters.load(from: denseFile)
+            model_.scoreTransforms = (0..<layers).map { _ in TopKScoreTransform(keepFraction: max(1e-6, 1 - pruneRate)) }
+            topK = try task.evaluate(.test, limit: training.evalSubset)
+            model_.scoreTransforms = denseScores.map { FixedThreshold.transform(threshold: FixedThreshold.calibrate(samples: $0, pruneRate: pruneRate)) }
+            fixed = try task.evaluate(.test, limit: training.evalSubset)
+        }
+        return FineTuneOutcome(checkpoint: checkpoint, metric: metric, pruneRate: pruneRate, layerPruneRates: counts.map(\.pruneRate),
+                               thresholds: thresholds, topKMetric: topK, fixedThresholdMetric: fixed)
+    }
+
+    public func captureTrace(model: String, task taskName: String, checkpoint: [UInt8], trace settings: TraceSettings,
+                             environment: JobEnvironment) throws -> AttentionTrace {
+        let preset = try preset(model, TrainingOverrides())
+        let task = try makeTask(preset, taskName, environment)
+        let file = try SafetensorsFile(bytes: checkpoint, file: "fine-tuned checkpoint")
+        try task.parameters.load(from: file)
+        guard let text = file.metadata["thresholds"], let values = try JSONParser.parse(text).arrayValue?.compactMap(\.doubleValue),
+              values.count == task.model.attentionLayerCount else {
+            throw RuntimeError("the fine-tuned checkpoint has no thresholds for its \(task.model.attentionLayerCount) layers")
+        }
+        task.model.scoreTransforms = values.map { ThresholdScoreTransform(thresholds: [Float($0)]) }
+        let records = try task.captureAttention(examples: settings.examples)
+        return AttentionTraceCapture.traces(records: records, thresholds: values.map { [$0] }, bits: settings.bits,
+                                            valueDimension: task.model.attentionValueDimension)
+    }
+}
+
+/// The protocol's training loop (see `PruningProtocol.train`), with a cancellation check between steps.
+enum PresetTraining {
+    static func train(_ task: any PruningTask, epochs: Int, learningRate: Float,
+                      thresholds: (transforms: [ThresholdScoreTransform], learningRate: Float)?,
+                      isCancelled: () -> Bool) throws {
+        let parameters = task.parameters
+        let perEpoch = task.batchesPerEpoch, total = max(1, epochs * perEpoch)
+        let schedule = LearningRateSchedule(peak: learningRate, warmupSteps: total / 10, totalSteps: total, decay: .linear)
+        let optimizer = AdamW(weightDecay: 0.01)
+        var thresholdAdam = thresholds.map { ThresholdAdamState(transforms: $0.transforms, learningRate: Double($0.learningRate)) }
+        var step = 0
+        for epoch in 0..<epochs {
+            for index in 0..<perEpoch {
+                if isCancelled() { throw JobInterrupted() }
+                parameters.zeroGradients()
+                thresholds?.transforms.forEach { $0.zeroGradients() }
+                let loss = task.accumulateGradients(batch: index, epoch: epoch)
+                guard loss.isFinite else { throw RuntimeError("training diverged at step \(step): loss is \(loss)") }
+                let norm = GradientClipping.clip(parameters, maxNorm: 1)
+                if !norm.isFinite {
+                    throw RuntimeError("training diverged at step \(step): non-finite gradient in \(parameters.firstNonFinite()?.name ?? "gradients")")
+                }
+                optimizer.step(parameters, learningRate: schedule.rate(at: step))
+                thresholdAdam?.step()
+                step += 1
+            }
+        }
+    }
+}
+
+/// Adam (β = 0.9, 0.999, ε = 1e-8, no weight decay) on the thresholds: m ← β1·m + (1−β1)·g,
+/// v ← β2·v + (1−β2)·g², Th ← Th − lr·m̂/(√v̂ + ε) with bias-corrected m̂, v̂.
+struct ThresholdAdamState {
+    let transforms: [ThresholdScoreTransform]
+    let learningRate: Double
+    var m: [[Double]], v: [[Double]]
+    var t = 0
+
+    init(transforms: [ThresholdScoreTransform], learningRate: Double) {
+        self.transforms = transforms
+        self.learningRate = learningRate
+        m = transforms.map { Array(repeating: 0, count: $0.thresholds.count) }
+        v = m
+    }
+
+    mutating func step() {
+        t += 1
+        let c1 = 1 - pow(0.9, Double(t)), c2 = 1 - pow(0.999, Double(t))
+        for (l, transform) in transforms.enumerated() {
+            for h in transform.thresholds.indices {
+                let g = transform.thresholdGradients[h]
+                m[l][h] = 0.9 * m[l][h] + 0.1 * g
+                v[l][h] = 0.999 * v[l][h] + 0.001 * g * g
+                transform.thresholds[h] -= Float(learningRate * (m[l][h] / c1) / ((v[l][h] / c2).squareRoot() + 1e-8))
+            }
+        }
+    }
+}

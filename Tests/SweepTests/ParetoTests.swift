@@ -1,0 +1,99 @@
+// Pareto over (metric loss ↓, speedup ↑, energy reduction ↑) within the budget, per task / family / aggregate,
+// knees, CSV with fixed formats and every identifying column; plots from a real (toy) sweep.
+
+import Basics
+import Foundation
+import Storage
+import Testing
+@testable import Sweep
+
+func row(_ task: String, lambda: Double, loss: Double, speedup: Double, energy: Double, feasible: Bool = true,
+         method: PruningMethod = .learned, qkUnits: Double = 16, family: String = "toy") -> ResultRow {
+    ResultRow(jobKey: "k-\(task)-\(lambda)-\(qkUnits)-\(method.rawValue)", model: "toy", family: family, task: task, seed: 0, lambda: lambda,
+              method: method, hardwareModel: "analytic", energyTable: "45nm", hardware: ["qkUnits": qkUnits, "frequencyMHz": 800],
+              metricName: "accuracy", higherIsBetter: true, denseMetric: 0.9, metric: 0.9 - loss / 100, metricLoss: loss,
+              pruneRate: 0.5, feasible: feasible, speedup: speedup, energyReduction: energy, meanPlanes: 6, cycles: 1000,
+              baselineCycles: 2000, analyticGap: .nan)
+}
+
+@Suite struct ParetoTests {
+    @Test func frontRespectsBudgetDominanceAndFeasibility() {
+        let rows = [
+            row("a", lambda: 0.1, loss: 0.1, speedup: 1.5, energy: 1.2),   // front
+            row("a", lambda: 0.2, loss: 0.3, speedup: 2.0, energy: 1.5),   // front
+            row("a", lambda: 0.3, loss: 0.3, speedup: 1.9, energy: 1.4),   // dominated by λ=0.2
+            row("a", lambda: 0.4, loss: 3.0, speedup: 4.0, energy: 3.0),   // over the 1-point budget
+            row("a", lambda: 0.5, loss: 0.0, speedup: 9.0, energy: 9.0, feasible: false),  // infeasible hardware
+            row("b", lambda: 0.1, loss: 0.5, speedup: 1.1, energy: 1.0),   // alone in task b: front and knee
+        ]
+        let report = ParetoReport.make(SweepResults(sweep: "t", rows: rows, fineTunes: [], traces: []), budgetPoints: 1.0)
+        #expect(report.flags.map(\.withinBudget) == [true, true, true, false, false, true])
+        #expect(report.flags.map(\.frontTask) == [true, true, false, false, false, true])
+        #expect(report.flags.filter(\.kneeTask).count == 2)
+        #expect(report.flags[5].kneeTask)
+        // Family "toy" spans both tasks: task b's point is dominated by a's λ=0.1 (less loss, more speedup/energy).
+        #expect(report.flags.map(\.frontFamily) == [true, true, false, false, false, false])
+    }
+
+    @Test func aggregateUsesGeometricMeansAcrossTasks() {
+        let rows = [row("a", lambda: 0.1, loss: 0.2, speedup: 2.0, energy: 1.0),
+                    row("b", lambda: 0.1, loss: 0.4, speedup: 8.0, energy: 4.0)]
+        let report = ParetoReport.make(SweepResults(sweep: "t", rows: rows, fineTunes: [], traces: []), budgetPoints: 1.0)
+        #expect(report.aggregate.count == 1)
+        let a = report.aggregate[0]
+        #expect(a.taskCount == 2)
+        #expect(abs(a.geomeanSpeedup - 4.0) < 1e-12)
+        #expect(abs(a.geomeanEnergyReduction - 2.0) < 1e-12)
+        #expect(abs(a.meanMetricLoss - 0.3) < 1e-12)
+        #expect(a.front && a.knee)
+    }
+
+    @Test func csvHasEveryIdentifyingColumnAndFixedFormats() {
+        let rows = [row("a", lambda: 0.1, loss: 0.25, speedup: 1.23456, energy: 1.5, method: .topK)]
+        let csv = ParetoReport.make(SweepResults(sweep: "t", rows: rows, fineTunes: [], traces: []), budgetPoints: 1.0).csv()
+        let lines = csv.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        let header = lines[0].split(separator: ",").map(String.init)
+        for column in ["model", "family", "task", "seed", "lambda", "method", "hw_model", "qk_units", "dpu_width", "fifo_depth",
+                       "frequency_mhz", "metric_loss", "speedup", "energy_reduction", "front_task", "knee_task", "job_key"] {
+            #expect(header.contains(column), "missing column \(column)")
+        }
+        let cells = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let value = { (name: String) in cells[header.firstIndex(of: name)!] }
+        #expect(value("lambda") == "0.100000")
+        #expect(value("method") == "topk")
+        #expect(value("speedup") == "1.235")
+        #expect(value("metric_loss") == "0.250")
+        #expect(value("qk_units") == "16")
+        #expect(value("frequency_mhz") == "800.000")
+        #expect(value("dpu_width") == "")  // not part of this row's hardware values
+        #expect(value("analytic_gap") == "")  // NaN prints empty
+    }
+
+    @Test func smokeSweepGivesParetoRowsBaselinesAndPlots() throws {
+        let dir = try TemporaryDirectory()
+        let plan = try toyPlan(toyManifestJSON(lambdas: [0.05, 0.3, 1.0], models: ["analytic", "cycle"]))
+        _ = try runPlan(plan, store: dir.file("s.sqlite"), jobs: 2)
+        let store = try ResultStore(path: dir.file("s.sqlite"), access: .readOnly)
+        let results = try SweepResults.load(store: store, sweep: "t")
+        // 2 tasks × 3 λ × 2 points × 2 models, each with its two baselines.
+        #expect(results.rows.count == 2 * 3 * 2 * 2 * 3)
+        #expect(Set(results.rows.map(\.method)) == Set(PruningMethod.allCases))
+        #expect(results.rows.filter { $0.hardwareModel == "cycle" }.allSatisfy { $0.analyticGap.isFinite })
+        let report = ParetoReport.make(results, budgetPoints: 2)
+        #expect(report.flags.contains { $0.frontTask })
+        let plots = SweepPlots.make(results, report: report)
+        #expect(Set(plots.map(\.fileName)).isSuperset(of: ["pareto.svg", "lambda-prune-rate.svg", "lambda-metric.svg", "planes.svg",
+                                                           "thresholds-toy-toy_easy.svg"]))
+        for plot in plots {
+            #expect(plot.svg.hasPrefix("<svg") || plot.svg.hasPrefix("<?xml"), "\(plot.fileName)")
+            #expect(plot.svg.contains("</svg>"))
+            #expect(!plot.svg.contains("nan"), "\(plot.fileName) prints a NaN")
+        }
+        // Prune rate grows with λ on every task (the toy family's design; the λ curve must show it).
+        for task in ["toy/easy", "toy/hard"] {
+            let rates = results.fineTunes.filter { $0.task == task }.sorted { $0.lambda < $1.lambda }.map { $0.metrics["prune_rate"]! }
+            #expect(rates == rates.sorted())
+        }
+    }
+}
