@@ -77,7 +77,7 @@ public enum Presets {
                    thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
                    factory: encoder("bert-tiny", EncoderPresetShape(channels: 128, heads: 4, layers: 2, ffHidden: 512,
                                                                     trainingSubset: 16_000), batchSize: 32)),
-            Preset(name: "bert-mini", defaultLambda: 0.05, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 5e-4,
+            Preset(name: "bert-mini", defaultLambda: 0.01, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 5e-4,
                    thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
                    factory: encoder("bert-mini", EncoderPresetShape(channels: 256, heads: 4, layers: 4, ffHidden: 1024,
                                                                     trainingSubset: 8_000), batchSize: 32)),
