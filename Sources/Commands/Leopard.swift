@@ -16,6 +16,7 @@ public struct Leopard: CommandGroup {
             StatusCommand.self,
             ParetoCommand.self,
             PlotCommand.self,
+            RepriceCommand.self,
             TrainCommand.self,
             SimulateCommand.self,
             StoreCommand.self,

@@ -59,6 +59,24 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir + "/plots/pareto.svg"))
         #expect(FileManager.default.fileExists(atPath: dir + "/plots/planes.svg"))
 
+        // Re-pricing the stored counts: under the sweep's own table every row's new energy equals the stored one.
+        let reprice = runLeopard(["reprice", "--store", store, "--energy-table", "45nm", "--csv", dir + "/out/r45.csv", "--json"])
+        #expect(reprice.exitCode == 0, "\(reprice.stderr)")
+        let repriceJSON = try JSONParser.parse(reprice.stdout)
+        let repricedPoints = repriceJSON["points"]?.intValue ?? 0
+        #expect(repricedPoints > 0)
+        let r45 = try String(contentsOfFile: dir + "/out/r45.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(r45.count == repricedPoints + 1)
+        let stored = try #require(r45[0].firstIndex(of: "stored_energy_pj")), fresh = try #require(r45[0].firstIndex(of: "energy_pj"))
+        for row in r45.dropFirst() {
+            #expect(abs(Double(row[stored])! / Double(row[fresh])! - 1) < 1e-9, "\(row)")
+        }
+        #expect(repriceJSON["geomean_energy_reduction"] == repriceJSON["stored_geomean_energy_reduction"])
+        let reprice7 = runLeopard(["reprice", "--store", store, "--energy-table", "7nm", "--csv", dir + "/out/r7.csv"])
+        #expect(reprice7.exitCode == 0, "\(reprice7.stderr)")
+        #expect(reprice7.stdout.contains("re-priced \(repricedPoints) hardware points"), "\(reprice7.stdout)")
+        #expect(reprice7.stdout.contains("under 45nm → "), "\(reprice7.stdout)")
+
         let retry = runLeopard(["sweep", "resume", "--store", store, "--retry-failed"])
         #expect(retry.exitCode == 1)
         #expect(retry.stdout.contains("10 failed job(s) retried"), "\(retry.stdout)")
@@ -100,6 +118,8 @@ import Testing
         Case(argv: ["sweep"], exitCode: 64, stderrHas: "needs a subcommand: plan, run, resume"),
         Case(argv: ["status", "--store", "/nonexistent/s.sqlite"], exitCode: 1, stderrHas: "/nonexistent/s.sqlite"),
         Case(argv: ["pareto", "--budget", "-1"], exitCode: 64, stderrHas: "--budget = -1; expected a number ≥ 0"),
+        Case(argv: ["reprice"], exitCode: 64, stderrHas: "reprice needs --energy-table"),
+        Case(argv: ["reprice", "--energy-table", "/nonexistent/t.json"], exitCode: 1, stderrHas: "/nonexistent/t.json: cannot read the energy table"),
     ])
     func argumentErrors(_ c: Case) {
         let r = runLeopard(c.argv)

@@ -1,0 +1,97 @@
+// Re-pricing: energy figures of stored hardware evaluations under another energy table, from the action counts
+// each hw-eval job stored (its `counts` artifact: per mode, the additive counts of DESIGN.md §2), without
+// re-simulating. Energy is linear in the counts, so the result is exactly what a sweep run with the other table
+// would have stored; the tests check both that and that the job's own table reproduces its stored figures.
+// Read-only: nothing is written to the store.
+
+import AcceleratorModel
+import Basics
+import Foundation
+import Storage
+
+/// One feasible hardware evaluation of learned thresholds, priced under the stored table and under `table`.
+public struct RepricedPoint: Sendable {
+    /// The hw-eval job's key.
+    public let jobKey: String
+    public let model: String
+    public let task: String
+    public let seed: Int
+    public let lambda: Double
+    public let hardwareModel: String
+    public let hardware: [String: Double]
+    public let pruneRate: Double
+    public let metricLoss: Double
+    /// The table the sweep priced the point with, and its stored figures.
+    public let storedTable: String
+    public let storedEnergyPicojoules: Double
+    public let storedEnergyReduction: Double
+    /// The figures under the new table (pruning + early termination; pruning only; baseline).
+    public let energyPicojoules: Double
+    public let baselineEnergyPicojoules: Double
+    public let energyReduction: Double
+    public let energyReductionPruningOnly: Double
+    /// The new table's energy of the pruning + early-termination mode per action (pJ), in `ActionCounts` order.
+    public let breakdown: [(name: String, picojoules: Double)]
+}
+
+public enum Repricing {
+    /// Every feasible learned-threshold point of `sweep` (nil = all sweeps) in `store`, priced with `table`.
+    /// A missing or malformed `counts` artifact is an error naming the store and the job.
+    public static func reprice(store: ResultStore, storePath: String, sweep: String?, table: EnergyTable) throws -> [RepricedPoint] {
+        let results = try SweepResults.load(store: store, sweep: sweep)
+        var points: [RepricedPoint] = []
+        for row in results.rows where row.method == .learned && row.feasible {
+            let place = "job \(row.jobKey.prefix(12)), artifact counts"
+            guard let bytes = try store.artifact(key: row.jobKey, kind: "counts") else {
+                throw InputError(file: storePath, place: place, problem: "missing (the job stored no action counts)")
+            }
+            let reader = try JSONReader.parse(bytes: bytes, file: "\(storePath) (\(place))")
+            let o = try reader.object()
+            var counts: [SimulationMode: ActionCounts] = [:]
+            for mode in SimulationMode.allCases {
+                counts[mode] = try ActionCounts(json: o.required(mode.rawValue, "the action counts of mode \(mode.rawValue)"))
+            }
+            try o.finish()
+            let metrics = try store.metrics(key: row.jobKey)
+            let best = table.price(counts[.pruningAndTermination]!)
+            let baseline = table.price(counts[.baseline]!).totalPicojoules
+            let pruningOnly = table.price(counts[.pruningOnly]!).totalPicojoules
+            points.append(RepricedPoint(
+                jobKey: row.jobKey, model: row.model, task: row.task, seed: row.seed, lambda: row.lambda,
+                hardwareModel: row.hardwareModel, hardware: row.hardware, pruneRate: row.pruneRate, metricLoss: row.metricLoss,
+                storedTable: row.energyTable, storedEnergyPicojoules: metrics["energy_pj"] ?? .nan,
+                storedEnergyReduction: row.energyReduction,
+                energyPicojoules: best.totalPicojoules, baselineEnergyPicojoules: baseline,
+                energyReduction: baseline / best.totalPicojoules, energyReductionPruningOnly: baseline / pruningOnly,
+                breakdown: best.parts))
+        }
+        return points.sorted { ($0.model, $0.task, $0.lambda, $0.jobKey) < ($1.model, $1.task, $1.lambda, $1.jobKey) }
+    }
+
+    /// One CSV row per point: identity, hardware parameters, stored and new figures, the new per-action energies.
+    public static func csv(_ points: [RepricedPoint], tableName: String) -> String {
+        let hardwareNames = SweepResults.hardwareParameterNames
+        let actions = ActionCounts.actionNames
+        var header = ["job_key", "model", "task", "seed", "lambda", "hardware_model"] + hardwareNames
+        header += ["prune_rate", "metric_loss", "stored_table", "stored_energy_pj", "stored_energy_reduction", "table",
+                   "energy_pj", "baseline_energy_pj", "energy_reduction", "energy_reduction_pruning_only"]
+        header += actions.map { "pj_\($0)" }
+        var lines = [header.joined(separator: ",")]
+        func number(_ x: Double) -> String { x.isFinite ? CanonicalJSON.formatNumber(x) : "" }
+        for p in points {
+            var fields = [p.jobKey, csvField(p.model), csvField(p.task), String(p.seed), number(p.lambda), p.hardwareModel]
+            fields += hardwareNames.map { p.hardware[$0].map(number) ?? "" }
+            fields += [number(p.pruneRate), number(p.metricLoss), csvField(p.storedTable), number(p.storedEnergyPicojoules),
+                       number(p.storedEnergyReduction), csvField(tableName), number(p.energyPicojoules),
+                       number(p.baselineEnergyPicojoules), number(p.energyReduction), number(p.energyReductionPruningOnly)]
+            let parts = Dictionary(uniqueKeysWithValues: p.breakdown.map { ($0.name, $0.picojoules) })
+            fields += actions.map { parts[$0].map(number) ?? "" }
+            lines.append(fields.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func csvField(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+}
