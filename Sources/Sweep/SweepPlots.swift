@@ -2,7 +2,9 @@
 //   pareto.svg                speedup vs energy reduction of feasible points within budget, coloured by metric
 //                             loss, the 2-D front dashed, each task's knee (of the 3-objective front) ringed
 //   lambda-prune-rate.svg     λ vs prune rate, one line per (model, task)
-//   lambda-metric.svg         λ vs pruned metric, one line per (model, task)
+//   lambda-metric.svg         λ vs metric loss in points (relative % for perplexity), one line per (model, task):
+//                             one axis every task shares
+//   lambda-metric-<m>-<t>.svg λ vs pruned metric of one (model, task), with its dense metric as a flat line
 //   thresholds-<m>-<t>.svg    learned threshold per layer, one bar per λ
 //   planes.svg                histogram of bit planes processed per valid score, one bar series per trace λ
 
@@ -43,16 +45,33 @@ public enum SweepPlots {
             let pruneSeries = names.map { name in
                 LineSeries(name: name, points: curves[name]!.map { (x: $0.lambda, y: $0.metrics["prune_rate"] ?? .nan) })
             }
-            let metricSeries = names.map { name in
-                LineSeries(name: name, points: curves[name]!.map { (x: $0.lambda, y: $0.metrics["metric"] ?? .nan) })
+            let lossSeries = names.map { name in
+                LineSeries(name: name, points: curves[name]!.map { (x: $0.lambda, y: $0.metrics["metric_loss"] ?? .nan) })
             }
             let positive = results.fineTunes.allSatisfy { $0.lambda > 0 } && Set(results.fineTunes.map(\.lambda)).count > 2
             plots.append(SweepPlot(fileName: "lambda-prune-rate.svg", svg: LineChart(
                 title: "\(results.sweep): λ vs prune rate", xLabel: "λ (regularizer weight)", yLabel: "prune rate",
                 xScale: positive ? .log10 : .linear, series: pruneSeries).render()))
             plots.append(SweepPlot(fileName: "lambda-metric.svg", svg: LineChart(
-                title: "\(results.sweep): λ vs pruned metric", xLabel: "λ (regularizer weight)", yLabel: "metric (hard threshold)",
-                xScale: positive ? .log10 : .linear, series: metricSeries).render()))
+                title: "\(results.sweep): λ vs metric loss", xLabel: "λ (regularizer weight)",
+                yLabel: "metric loss vs dense (points; perplexity: relative %)",
+                xScale: positive ? .log10 : .linear, series: lossSeries).render()))
+            // Each (model, task) on its own metric axis, the dense metric beside the pruned one.
+            let perModelTask = Dictionary(grouping: results.fineTunes) { "\($0.model)|\($0.task)" }
+            for key in perModelTask.keys.sorted() {
+                let parts = key.split(separator: "|").map(String.init)
+                let bySeed = Dictionary(grouping: perModelTask[key]!) { $0.seed }
+                var series: [LineSeries] = []
+                for seed in bySeed.keys.sorted() {
+                    let runs = bySeed[seed]!.sorted { $0.lambda < $1.lambda }
+                    series.append(LineSeries(name: "pruned, seed \(seed)", points: runs.map { (x: $0.lambda, y: $0.metrics["metric"] ?? .nan) }))
+                    series.append(LineSeries(name: "dense, seed \(seed)", points: runs.map { (x: $0.lambda, y: $0.metrics["dense_metric"] ?? .nan) }))
+                }
+                let taskPositive = perModelTask[key]!.allSatisfy { $0.lambda > 0 } && Set(perModelTask[key]!.map(\.lambda)).count > 2
+                plots.append(SweepPlot(fileName: "lambda-metric-\(fileSafe(parts[0]))-\(fileSafe(parts[1])).svg", svg: LineChart(
+                    title: "\(parts[0]) on \(parts[1]): λ vs metric", xLabel: "λ (regularizer weight)", yLabel: "metric (hard threshold)",
+                    xScale: taskPositive ? .log10 : .linear, series: series).render()))
+            }
         }
 
         // Learned thresholds per layer, per (model, task) of the first seed.

@@ -84,7 +84,10 @@ func row(_ task: String, lambda: Double, loss: Double, speedup: Double, energy: 
         #expect(report.flags.contains { $0.frontTask })
         let plots = SweepPlots.make(results, report: report)
         #expect(Set(plots.map(\.fileName)).isSuperset(of: ["pareto.svg", "lambda-prune-rate.svg", "lambda-metric.svg", "planes.svg",
-                                                           "thresholds-toy-toy_easy.svg"]))
+                                                           "thresholds-toy-toy_easy.svg", "lambda-metric-toy-toy_easy.svg",
+                                                           "lambda-metric-toy-toy_hard.svg"]))
+        #expect(plots.first { $0.fileName == "lambda-metric.svg" }?.svg.contains("metric loss") == true)
+        #expect(plots.first { $0.fileName == "lambda-metric-toy-toy_easy.svg" }?.svg.contains("dense, seed 0") == true)
         for plot in plots {
             #expect(plot.svg.hasPrefix("<svg") || plot.svg.hasPrefix("<?xml"), "\(plot.fileName)")
             #expect(plot.svg.contains("</svg>"))
