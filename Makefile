@@ -10,7 +10,11 @@ export LEOPARD_PYTHON := $(CURDIR)/.venv/bin/python3
 LEOPARD_DATA ?= $(CURDIR)/../shared/data
 export LEOPARD_DATA
 
-.PHONY: run test build release deps deps-apt clean
+# The single-node Slurm cluster of scripts/slurm-cluster.sh, used by the Slurm end-to-end test unless SLURM_CONF
+# already points elsewhere.
+LEOPARD_SLURM_CONF := /tmp/leopard-slurm/slurm.conf
+
+.PHONY: run test build release deps deps-apt slurm clean
 
 deps-apt:
 	@scripts/ensure-deps.sh apt
@@ -27,9 +31,12 @@ release: deps-apt
 run: deps release
 	@scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/leopard"
 
-test: deps
+slurm:
+	@scripts/slurm-cluster.sh start || echo "note: no single-node Slurm cluster (needs root); the Slurm end-to-end test will be skipped" >&2
+
+test: deps slurm
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+	SLURM_CONF="$${SLURM_CONF:-$(LEOPARD_SLURM_CONF)}" $(SWIFT) test --skip-build 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
 
 clean:
 	rm -rf .build

@@ -10,7 +10,7 @@ public struct SweepCommand: CommandGroup {
     public static let configuration = CommandConfiguration(
         name: "sweep", abstract: "Plan, run and resume sweeps from a manifest (training × λ × hardware points).",
         discussion: "Manifest format: docs/manifest.md. Results: results/<sweep>.sqlite unless --store.",
-        subcommands: [SweepPlanCommand.self, SweepRunCommand.self, SweepResumeCommand.self])
+        subcommands: [SweepPlanCommand.self, SweepRunCommand.self, SweepResumeCommand.self, SweepSlurmCommand.self])
 }
 
 /// Paths shared by the sweep commands.
@@ -134,6 +134,7 @@ public struct SweepResumeCommand: Command {
         options = try SweepRunOptions(&arguments)
         manifestPath = arguments.positional()
         if manifestPath == nil && options.store == nil { throw UsageError("give a manifest or --store PATH") }
+        if manifestPath == nil && options.shard != nil { throw UsageError("--shard needs the manifest (the store holds only its shard's jobs)") }
     }
 
     public func run(_ io: CommandIO) throws {
@@ -147,8 +148,10 @@ struct SweepRunOptions {
     let dataDirectory: String?
     let retryFailed: Bool
     let threads: Int?
+    let shard: ShardSelector?
 
     init(_ arguments: inout Arguments) throws {
+        shard = try arguments.option("--shard").map { try ShardSelector(parsing: $0) }
         jobs = try arguments.intOption("--jobs", range: 1...256)
         store = try arguments.option("--store")
         dataDirectory = try arguments.option("--data-dir")
@@ -162,7 +165,8 @@ struct SweepRunOptions {
          ArgumentHelp("--store PATH", "Result store (default results/<sweep>.sqlite)."),
          ArgumentHelp("--data-dir DIR", "Data directory (else the manifest's, else $LEOPARD_DATA, else ./data)."),
          ArgumentHelp("--retry-failed", "Also rerun failed jobs (and those skipped because of them)."),
-         ArgumentHelp("--threads N", "Threads of a job when --jobs is 1 (default 1; more changes the last bits).")]
+         ArgumentHelp("--threads N", "Threads of a job when --jobs is 1 (default 1; more changes the last bits)."),
+         ArgumentHelp("--shard I/N", "Only shard I of N (0-based): every N-th DAG subtree (dense training and all below it).")]
     }
 }
 

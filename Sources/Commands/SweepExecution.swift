@@ -12,7 +12,11 @@ enum SweepExecution {
         let manifest = try manifestPath.map { try Manifest.load(path: $0) }
         let path = storePath ?? options.store ?? SweepPaths.defaultStore(sweep: manifest!.name)
         let dataDirectory = resolveDataDirectory(flag: options.dataDirectory, manifest: manifest, environment: io.environment)
-        let plan = try manifest.map { try SweepPlan.make($0, dataDirectory: dataDirectory) }
+        var plan = try manifest.map { try SweepPlan.make($0, dataDirectory: dataDirectory) }
+        if let shard = options.shard, let whole = plan {
+            plan = whole.shard(shard.index, of: shard.count)
+            io.printError("shard \(shard.index)/\(shard.count): \(plan!.subtreeCount) of \(whole.subtreeCount) DAG subtree(s)")
+        }
         try SweepPaths.makeParentDirectory(of: path)
         let store = try ResultStore(path: path, access: .write())
 
