@@ -72,8 +72,19 @@ public enum BitSerialEngine {
         }
     }
 
-    /// The whole layer with the fast path (falls back to the reference when 32-bit sums could overflow).
+    /// The whole layer with the fast path: the matrix kernel when its 32-bit guard admits the layer, else the
+    /// row kernel, else (when even the row kernel's sums could overflow) the reference.
     public static func run(_ layer: LayerTrace, parallel: Bool = true) -> LayerOutcome {
+        let align = Int(LEOPARD_ROW_ALIGN)
+        let stride = (layer.headDim + align - 1) / align * align
+        if leopard_matrix_kernel_available(Int32(stride), Int32(layer.bits)) != 0 {
+            return runMatrixKernel(layer, parallel: parallel)
+        }
+        return runRowKernel(layer, parallel: parallel)
+    }
+
+    /// The row kernel (one key at a time; for layers the matrix kernel does not admit, and for tests).
+    static func runRowKernel(_ layer: LayerTrace, parallel: Bool) -> LayerOutcome {
         let align = Int(LEOPARD_ROW_ALIGN)
         let worst = Double((layer.headDim + align - 1) / align * align) * Double(1 << (2 * layer.bits - 2))
         guard worst < Double(Int32.max) else { return runReference(layer, parallel: parallel) }

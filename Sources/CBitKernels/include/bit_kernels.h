@@ -21,9 +21,33 @@ void leopard_score_row(const int16_t *q, const int16_t *k, int keyBegin, int key
                        int64_t threshold, const int64_t *certain, const int64_t *slack,
                        uint8_t *planes, uint8_t *kept);
 
-/// 0 = portable loop, 1 = SSE2, 2 = AVX2: the instruction set leopard_score_row uses on this CPU. (An AVX-512
-/// keys-across-lanes variant was measured slower than the AVX2 row kernel here and was removed.)
+/// 0 = portable loop, 1 = SSE2, 2 = AVX2, 3 = AVX-512 VNNI (on 256-bit vectors): the instruction set the
+/// kernels use on this CPU. Levels 2 and 3 also have the matrix kernel below (the row kernel is AVX2 at both).
 int leopard_kernel_level(void);
+
+/// Whether leopard_score_matrix may be used for rows padded to `stride` and `bits`-bit values: kernel level ≥ 2
+/// and stride·2^(2·bits−2) < 2^30 (every gap T − S then fits 32 bits after clamping T; see the template).
+int leopard_matrix_kernel_available(int stride, int bits);
+
+/// int16 elements of a packed key matrix of keyCount keys (an even number of 8-key blocks).
+long leopard_packed_keys8_count(int keyCount, int stride);
+
+/// Copies rowCount rows of d int32 values into int16 rows of `stride` elements, zero-padded.
+void leopard_pack_rows(const int32_t *values, int rowCount, int d, int stride, int16_t *out);
+
+/// Packs keyCount keys of d int32 values ("pair-interleaved" 8-key blocks): element (key j, dim t) goes to
+/// out[(j/8)·8·stride + 16·(t/2) + 2·(j%8) + t%2]; padding keys and dimensions are zero.
+/// out holds leopard_packed_keys8_count(keyCount, stride) elements.
+void leopard_pack_keys8(const int32_t *k, int keyCount, int d, int stride, int16_t *out);
+
+/// Scores every query row of one matrix: q holds queryCount rows padded to stride (leopard_pack_rows),
+/// kPacked the matrix's keys (leopard_pack_keys8). Query i sees keys [0, keyEnd[i]) (0 = a masked row,
+/// skipped); planes and kept are [queryCount, keyCount] (entries outside the valid keys are not written).
+/// counts[0...16] += histogram of planes over the written entries (bin 0 also counts padding lanes: ignore it),
+/// counts[17] += kept scores. Only when leopard_matrix_kernel_available(stride, bits).
+void leopard_score_matrix(const int16_t *q, int queryCount, const int16_t *kPacked, int keyCount, int stride,
+                          const int32_t *keyEnd, int bits, int64_t threshold, uint8_t *planes, uint8_t *kept,
+                          long *counts);
 
 /// Forces a lower kernel level (for tests: every version must agree with the reference); returns the level now
 /// in use (requests above what the CPU supports are capped). Not thread-safe: call before scoring starts.
