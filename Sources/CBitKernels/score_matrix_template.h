@@ -9,7 +9,8 @@
 // per key: S for 8 keys accumulates in 8 lanes with no horizontal sum. A tile of 4 queries × 16 keys shares
 // every load (8 accumulators); each 8-key block of each query is then finished in 8 lanes: the gap, the
 // certain-bound count, and as many low-bit passes q·(k & mask) as some lane still needs (mask per lane,
-// mask16 | mask16 << 16 so that both 16-bit halves of a pair are masked), over the L1-resident block.
+// mask16 | mask16 << 16 so that both 16-bit halves of a pair are masked), over the L1-resident blocks; the
+// first pass runs for the whole tile at once (shared loads, independent accumulators).
 
 #define KCAT2(a, b) a##b
 #define KCAT(a, b) KCAT2(a, b)
@@ -39,39 +40,72 @@ __attribute__((target(KERNEL_TARGET))) static inline void KFN(query_constants)(
     for (int c = 0; c < 16; c++) out->certain[c] = c < bits ? (int32_t)((((int64_t)1 << c) - 1) * qAbs) : INT32_MAX;
 }
 
-/// Finishes one 8-key block of one query from its scores S: planes and kept for the first `count` lanes.
-__attribute__((target(KERNEL_TARGET))) static inline void KFN(finish_block)(
-        const int16_t *q, const int16_t *kBlock, int pairs, int bits, const KFN(QueryConstants) *c,
-        __m256i s, int count, uint8_t *planes, uint8_t *kept, long *counts) {
-    const __m256i one = _mm256_set1_epi32(1);
-    __m256i gap = _mm256_sub_epi32(c->gapBase, s);
-    __m256i pruned = _mm256_cmpgt_epi32(gap, _mm256_setzero_si256());
-    // m = #{1 ≤ c < bits : (2^c − 1)·|q|₁ < gap} (compare masks are −1, so subtract them).
+/// The search state of one 8-key block of one query (8 int32 lanes): gap = Tc − S, pruned = gap > 0 (−1/0),
+/// m = planes known to be skippable so far, active = lanes whose m may still grow.
+typedef struct {
+    __m256i gap, pruned, m, active;
+} KFN(BlockSearch);
+
+/// Starts the search from S: m = #{1 ≤ c < bits : (2^c − 1)·|q|₁ < gap} (compare masks are −1: subtract them);
+/// active = pruned and m + 1 < bits. `valid` false gives an inactive block (nothing to do).
+__attribute__((target(KERNEL_TARGET))) static inline KFN(BlockSearch) KFN(start_search)(
+        const KFN(QueryConstants) *c, __m256i s, int bits, int valid) {
+    KFN(BlockSearch) b;
+    b.gap = _mm256_sub_epi32(c->gapBase, s);
+    b.pruned = _mm256_cmpgt_epi32(b.gap, _mm256_setzero_si256());
     __m256i m = _mm256_setzero_si256();
-    for (int b = 1; b < bits; b++)
-        m = _mm256_sub_epi32(m, _mm256_cmpgt_epi32(gap, _mm256_set1_epi32(c->certain[b])));
-    const __m256i lastPlane = _mm256_set1_epi32(bits - 1);
-    // Lanes still searching: pruned and m + 1 < bits. Each pass tests f(m + 1) = (2^(m+1) − 1)·Q⁺ − q·low < gap.
-    __m256i active = _mm256_and_si256(pruned, _mm256_cmpgt_epi32(lastPlane, m));
-    while (!_mm256_testz_si256(active, active)) {
-        __m256i next = _mm256_add_epi32(m, one);
-        __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, next), one);     // 2^next − 1 (< 2^15 here)
-        __m256i mask2 = _mm256_or_si256(mask, _mm256_slli_epi32(mask, 16));    // both 16-bit halves
-        __m256i low = _mm256_setzero_si256();
-        for (int t = 0; t < pairs; t++) {
-            __m256i kv = _mm256_loadu_si256((const __m256i *)(kBlock + 16 * t));
-            __m256i qv = _mm256_set1_epi32(*(const int32_t *)(q + 2 * t));
-            low = DOT_ACC(low, qv, _mm256_and_si256(kv, mask2));
-        }
-        __m256i f = _mm256_sub_epi32(_mm256_mullo_epi32(mask, c->qPlus), low);
-        __m256i step = _mm256_and_si256(active, _mm256_cmpgt_epi32(gap, f));
-        m = _mm256_sub_epi32(m, step);
-        active = _mm256_and_si256(step, _mm256_cmpgt_epi32(lastPlane, m));
+    for (int x = 1; x < bits; x++)
+        m = _mm256_sub_epi32(m, _mm256_cmpgt_epi32(b.gap, _mm256_set1_epi32(c->certain[x])));
+    b.m = m;
+    b.active = valid ? _mm256_and_si256(b.pruned, _mm256_cmpgt_epi32(_mm256_set1_epi32(bits - 1), m))
+                     : _mm256_setzero_si256();
+    return b;
+}
+
+/// 2^(m+1) − 1 per lane: the mask of the low m + 1 bits (< 2^15 for active lanes).
+__attribute__((target(KERNEL_TARGET))) static inline __m256i KFN(low_mask)(__m256i m) {
+    const __m256i one = _mm256_set1_epi32(1);
+    return _mm256_sub_epi32(_mm256_sllv_epi32(one, _mm256_add_epi32(m, one)), one);
+}
+
+/// The mask on both 16-bit halves of each 32-bit lane (a lane holds one key's dimension pair).
+__attribute__((target(KERNEL_TARGET))) static inline __m256i KFN(pair_mask)(__m256i mask) {
+    return _mm256_or_si256(mask, _mm256_slli_epi32(mask, 16));
+}
+
+/// One step: f(m + 1) = (2^(m+1) − 1)·Q⁺ − q·low_{m+1}(k); active lanes with f < gap skip one more plane.
+__attribute__((target(KERNEL_TARGET))) static inline void KFN(step)(
+        KFN(BlockSearch) *b, __m256i mask, __m256i low, __m256i qPlus, int bits) {
+    __m256i f = _mm256_sub_epi32(_mm256_mullo_epi32(mask, qPlus), low);
+    __m256i step = _mm256_and_si256(b->active, _mm256_cmpgt_epi32(b->gap, f));
+    b->m = _mm256_sub_epi32(b->m, step);
+    b->active = _mm256_and_si256(step, _mm256_cmpgt_epi32(_mm256_set1_epi32(bits - 1), b->m));
+}
+
+/// q·(k & mask) for the 8 keys of one block; four accumulators so that the multiply-adds do not wait on
+/// each other (one accumulator made the loop latency-bound). pairs is a multiple of 8.
+__attribute__((target(KERNEL_TARGET))) static inline __m256i KFN(block_low_dot)(
+        const int16_t *q, const int16_t *kBlock, int pairs, __m256i mask2) {
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    for (int t = 0; t < pairs; t += 4) {
+        a0 = DOT_ACC(a0, _mm256_set1_epi32(*(const int32_t *)(q + 2 * t)),
+                     _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(kBlock + 16 * t)), mask2));
+        a1 = DOT_ACC(a1, _mm256_set1_epi32(*(const int32_t *)(q + 2 * t + 2)),
+                     _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(kBlock + 16 * t + 16)), mask2));
+        a2 = DOT_ACC(a2, _mm256_set1_epi32(*(const int32_t *)(q + 2 * t + 4)),
+                     _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(kBlock + 16 * t + 32)), mask2));
+        a3 = DOT_ACC(a3, _mm256_set1_epi32(*(const int32_t *)(q + 2 * t + 6)),
+                     _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(kBlock + 16 * t + 48)), mask2));
     }
-    // planes = bits − m for pruned lanes, bits for kept ones; kept = 1 − pruned.
-    __m256i planeCount = _mm256_sub_epi32(_mm256_set1_epi32(bits), _mm256_and_si256(m, pruned));
-    __m256i keptFlag = _mm256_add_epi32(pruned, one);
-    // Narrow 8 × int32 to 8 bytes (values ≤ 16).
+    return _mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3));
+}
+
+/// Writes planes (bits − m if pruned, bits if kept) and kept (1 − pruned) for the first `count` lanes.
+__attribute__((target(KERNEL_TARGET))) static inline void KFN(store_block)(
+        const KFN(BlockSearch) *b, int bits, int count, uint8_t *planes, uint8_t *kept) {
+    __m256i planeCount = _mm256_sub_epi32(_mm256_set1_epi32(bits), _mm256_and_si256(b->m, b->pruned));
+    __m256i keptFlag = _mm256_add_epi32(b->pruned, _mm256_set1_epi32(1));
+    // Narrow 8 × int32 (values ≤ 16) to 8 bytes.
     const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
                                           0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
     __m256i pb = _mm256_shuffle_epi8(planeCount, pick), kb = _mm256_shuffle_epi8(keptFlag, pick);
@@ -83,14 +117,35 @@ __attribute__((target(KERNEL_TARGET))) static inline void KFN(finish_block)(
     } else {
         memcpy(planes, &p8, (size_t)count);
         memcpy(kept, &k8, (size_t)count);
-        uint64_t live = ((uint64_t)1 << (8 * count)) - 1;
-        p8 &= live;
-        k8 &= live;
     }
-    // counts[0...16]: histogram of planes (lanes past count land in bin 0, which the caller ignores);
-    // counts[17]: kept scores.
-    for (int l = 0; l < 8; l++) counts[(p8 >> (8 * l)) & 0xFF]++;
-    counts[17] += __builtin_popcountll(k8);
+}
+
+/// counts[v] += #{bytes of planes equal to v} for 1 ≤ v ≤ 16, counts[17] += Σ kept (bytes 0/1), over n bytes.
+/// Byte counters (cmpeq masks are −1: subtract them) flushed with psadbw before they can wrap.
+__attribute__((target(KERNEL_TARGET))) static void KFN(count_planes)(
+        const uint8_t *planes, const uint8_t *kept, long n, long *counts) {
+    const __m256i zero = _mm256_setzero_si256();
+    long i = 0;
+    while (i + 32 <= n) {
+        __m256i acc[17];
+        for (int v = 0; v < 17; v++) acc[v] = zero;
+        long chunkEnd = n - i < 255 * 32 ? i + (n - i) / 32 * 32 : i + 255 * 32;
+        for (; i < chunkEnd; i += 32) {
+            __m256i p = _mm256_loadu_si256((const __m256i *)(planes + i));
+            for (int v = 1; v <= 16; v++) acc[v] = _mm256_sub_epi8(acc[v], _mm256_cmpeq_epi8(p, _mm256_set1_epi8((char)v)));
+            acc[0] = _mm256_add_epi8(acc[0], _mm256_loadu_si256((const __m256i *)(kept + i)));
+        }
+        for (int v = 0; v < 17; v++) {
+            __m256i sums = _mm256_sad_epu8(acc[v], zero);
+            long total = _mm256_extract_epi64(sums, 0) + _mm256_extract_epi64(sums, 1)
+                       + _mm256_extract_epi64(sums, 2) + _mm256_extract_epi64(sums, 3);
+            counts[v == 0 ? 17 : v] += total;
+        }
+    }
+    for (; i < n; i++) {
+        counts[planes[i]]++;
+        counts[17] += kept[i];
+    }
 }
 
 __attribute__((target(KERNEL_TARGET))) static void KFN(score_matrix)(
@@ -107,44 +162,81 @@ __attribute__((target(KERNEL_TARGET))) static void KFN(score_matrix)(
         KFN(QueryConstants) constants[4];
         for (int r = 0; r < rows; r++)
             if (keyEnd[i0 + r] > 0) KFN(query_constants)(q + (long)(i0 + r) * stride, stride, bits, threshold, &constants[r]);
-        const int16_t *q0 = q + (long)i0 * stride;
-        const int16_t *q1 = q0 + (rows > 1 ? stride : 0), *q2 = q0 + (rows > 2 ? 2 * stride : 0);
-        const int16_t *q3 = q0 + (rows > 3 ? 3 * stride : 0);
+        // Rows past the end of a partial tile repeat row 0 (computed, never used).
+        const int16_t *qr[4];
+        for (int r = 0; r < 4; r++) qr[r] = q + (long)(i0 + (r < rows ? r : 0)) * stride;
         // Two 8-key blocks at a time (the packed buffer holds an even number of blocks, zero-padded).
         for (int j0 = 0; j0 < maxEnd; j0 += 16) {
-            const int16_t *kb0 = kPacked + (long)(j0 / 8) * blockElements, *kb1 = kb0 + blockElements;
-            __m256i s00 = _mm256_setzero_si256(), s01 = _mm256_setzero_si256();
-            __m256i s10 = _mm256_setzero_si256(), s11 = _mm256_setzero_si256();
-            __m256i s20 = _mm256_setzero_si256(), s21 = _mm256_setzero_si256();
-            __m256i s30 = _mm256_setzero_si256(), s31 = _mm256_setzero_si256();
+            const int16_t *kb[2];
+            kb[0] = kPacked + (long)(j0 / 8) * blockElements;
+            kb[1] = kb[0] + blockElements;
+            __m256i s00 = _mm256_setzero_si256(), s01 = s00, s10 = s00, s11 = s00;
+            __m256i s20 = s00, s21 = s00, s30 = s00, s31 = s00;
             for (int t = 0; t < pairs; t++) {
-                __m256i k0 = _mm256_loadu_si256((const __m256i *)(kb0 + 16 * t));
-                __m256i k1 = _mm256_loadu_si256((const __m256i *)(kb1 + 16 * t));
-                __m256i a = _mm256_set1_epi32(*(const int32_t *)(q0 + 2 * t));
+                __m256i k0 = _mm256_loadu_si256((const __m256i *)(kb[0] + 16 * t));
+                __m256i k1 = _mm256_loadu_si256((const __m256i *)(kb[1] + 16 * t));
+                __m256i a = _mm256_set1_epi32(*(const int32_t *)(qr[0] + 2 * t));
                 s00 = DOT_ACC(s00, a, k0); s01 = DOT_ACC(s01, a, k1);
-                a = _mm256_set1_epi32(*(const int32_t *)(q1 + 2 * t));
+                a = _mm256_set1_epi32(*(const int32_t *)(qr[1] + 2 * t));
                 s10 = DOT_ACC(s10, a, k0); s11 = DOT_ACC(s11, a, k1);
-                a = _mm256_set1_epi32(*(const int32_t *)(q2 + 2 * t));
+                a = _mm256_set1_epi32(*(const int32_t *)(qr[2] + 2 * t));
                 s20 = DOT_ACC(s20, a, k0); s21 = DOT_ACC(s21, a, k1);
-                a = _mm256_set1_epi32(*(const int32_t *)(q3 + 2 * t));
+                a = _mm256_set1_epi32(*(const int32_t *)(qr[3] + 2 * t));
                 s30 = DOT_ACC(s30, a, k0); s31 = DOT_ACC(s31, a, k1);
             }
             __m256i sums[4][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}};
+            KFN(BlockSearch) search[4][2];
+            __m256i anyActive = _mm256_setzero_si256();
+            for (int r = 0; r < 4; r++) {
+                for (int h = 0; h < 2; h++) {
+                    int valid = r < rows && j0 + 8 * h < keyEnd[i0 + r];
+                    search[r][h] = KFN(start_search)(&constants[r < rows ? r : 0], sums[r][h], bits, valid);
+                    anyActive = _mm256_or_si256(anyActive, search[r][h].active);
+                }
+            }
+            // The first step for the whole tile at once: every K load serves 4 queries, every q broadcast
+            // 2 blocks, and the 8 accumulators are independent.
+            if (!_mm256_testz_si256(anyActive, anyActive)) {
+                __m256i mask[4][2], mask2[4][2], low[4][2];
+                for (int r = 0; r < 4; r++)
+                    for (int h = 0; h < 2; h++) {
+                        mask[r][h] = KFN(low_mask)(search[r][h].m);
+                        mask2[r][h] = KFN(pair_mask)(mask[r][h]);
+                        low[r][h] = _mm256_setzero_si256();
+                    }
+                for (int t = 0; t < pairs; t++) {
+                    __m256i k0 = _mm256_loadu_si256((const __m256i *)(kb[0] + 16 * t));
+                    __m256i k1 = _mm256_loadu_si256((const __m256i *)(kb[1] + 16 * t));
+                    for (int r = 0; r < 4; r++) {
+                        __m256i a = _mm256_set1_epi32(*(const int32_t *)(qr[r] + 2 * t));
+                        low[r][0] = DOT_ACC(low[r][0], a, _mm256_and_si256(k0, mask2[r][0]));
+                        low[r][1] = DOT_ACC(low[r][1], a, _mm256_and_si256(k1, mask2[r][1]));
+                    }
+                }
+                for (int r = 0; r < rows; r++)
+                    for (int h = 0; h < 2; h++)
+                        KFN(step)(&search[r][h], mask[r][h], low[r][h], constants[r].qPlus, bits);
+            }
+            // Further steps (lanes that skipped one more plane may skip another), block by block.
             for (int r = 0; r < rows; r++) {
                 int end = keyEnd[i0 + r];
-                const int16_t *qr = q + (long)(i0 + r) * stride;
                 long rowOffset = (long)(i0 + r) * keyCount;
-                for (int half = 0; half < 2; half++) {
-                    int j = j0 + 8 * half;
+                for (int h = 0; h < 2; h++) {
+                    int j = j0 + 8 * h;
                     if (j >= end) break;
-                    int count = end - j < 8 ? end - j : 8;
-                    KFN(finish_block)(qr, half ? kb1 : kb0, pairs, bits, &constants[r], sums[r][half], count,
-                                      planes + rowOffset + j, kept + rowOffset + j, counts);
+                    KFN(BlockSearch) *b = &search[r][h];
+                    while (!_mm256_testz_si256(b->active, b->active)) {
+                        __m256i mask = KFN(low_mask)(b->m);
+                        __m256i low = KFN(block_low_dot)(qr[r], kb[h], pairs, KFN(pair_mask)(mask));
+                        KFN(step)(b, mask, low, constants[r].qPlus, bits);
+                    }
+                    KFN(store_block)(b, bits, end - j < 8 ? end - j : 8, planes + rowOffset + j, kept + rowOffset + j);
                 }
             }
         }
         i0 += rows;
     }
+    KFN(count_planes)(planes, kept, (long)queryCount * keyCount, counts);
 }
 
 #undef KFN
