@@ -16,6 +16,7 @@
 // Units are kept in a calendar of per-cycle bitmasks (bit u = unit u has an event then), so finding the next
 // event and the lowest-index unit is a trailing-zero count, not a heap operation.
 
+import CBitKernels
 import Dispatch
 import Workloads
 
@@ -102,23 +103,48 @@ struct CycleSimulator {
         var now = Self.ceilDiv(loadBits, 8 * bytesPerCycle)
         state.startMatrix(at: now)
         let fixedPlanes: UInt8? = mode == .pruningAndTermination ? nil : UInt8(bits)
-        for i in 0..<layer.queryCount {
-            let keys = layer.validKeys(batch: b, query: i)
-            guard !keys.isEmpty else { continue }
-            let row = ((b * layer.headCount + h) * layer.queryCount + i) * layer.keyCount
-            let frontStart = now + rowSetup
-            var frontEnd = state.runRow(start: frontStart, keys: keys, planes: planes + row, kept: kept + row,
-                                        fixedPlanes: fixedPlanes, allKept: mode == .baseline,
-                                        cyclesPerPlane: cyclesPerPlane, backCycles: backCycles, timing: &timing)
-            if !plan.kFits {
-                var rowPlanes = 0
-                for j in keys { rowPlanes += Int(fixedPlanes ?? planes[row + j]) }
-                frontEnd = max(frontEnd, frontStart + Self.ceilDiv(rowPlanes * d, 8 * bytesPerCycle))
+        let matrixRows = (b * layer.headCount + h) * layer.queryCount
+        // Rows in pairs: the fast path computes two rows' front-ends together (they do not depend on the
+        // state), then each row's back-end in order; a row it cannot take runs on the general path.
+        var i = 0
+        while i < layer.queryCount {
+            var pair: [Int] = []
+            while pair.count < 2 && i < layer.queryCount {
+                if !layer.validKeys(batch: b, query: i).isEmpty { pair.append(i) }
+                i += 1
             }
-            // Row boundary: normalise after the row's last entry and after its front-end is done.
-            state.backFree = max(state.backFree, frontEnd) + normalizeCycles
-            timing.backBusyCycles += normalizeCycles
-            now = frontEnd
+            guard !pair.isEmpty else { break }
+            let keysA = layer.validKeys(batch: b, query: pair[0])
+            let keysB = pair.count > 1 ? layer.validKeys(batch: b, query: pair[1]) : 0..<0
+            let rowA = (matrixRows + pair[0]) * layer.keyCount
+            let rowB = pair.count > 1 ? (matrixRows + pair[1]) * layer.keyCount : rowA
+            let fronts = state.fastFronts(planesA: planes + rowA + keysA.lowerBound, keptA: kept + rowA + keysA.lowerBound,
+                                          keyCountA: keysA.count, planesB: planes + rowB + keysB.lowerBound,
+                                          keptB: kept + rowB + keysB.lowerBound, keyCountB: keysB.count,
+                                          fixedPlanes: fixedPlanes, allKept: mode == .baseline, cyclesPerPlane: cyclesPerPlane)
+            for (slot, query) in pair.enumerated() {
+                let keys = slot == 0 ? keysA : keysB
+                let row = slot == 0 ? rowA : rowB
+                let frontStart = now + rowSetup
+                var frontEnd: Int
+                if fronts, let end = state.fastBack(slot: slot, start: frontStart, backCycles: backCycles, timing: &timing) {
+                    frontEnd = end
+                } else {
+                    frontEnd = state.runRow(start: frontStart, keys: keys, planes: planes + row, kept: kept + row,
+                                            fixedPlanes: fixedPlanes, allKept: mode == .baseline,
+                                            cyclesPerPlane: cyclesPerPlane, backCycles: backCycles, timing: &timing)
+                }
+                _ = query
+                if !plan.kFits {
+                    var rowPlanes = 0
+                    for j in keys { rowPlanes += Int(fixedPlanes ?? planes[row + j]) }
+                    frontEnd = max(frontEnd, frontStart + Self.ceilDiv(rowPlanes * d, 8 * bytesPerCycle))
+                }
+                // Row boundary: normalise after the row's last entry and after its front-end is done.
+                state.backFree = max(state.backFree, frontEnd) + normalizeCycles
+                timing.backBusyCycles += normalizeCycles
+                now = frontEnd
+            }
         }
         timing.cycles = max(now, state.backFree)
         return timing
@@ -165,6 +191,11 @@ struct SchedulerState {
         ringMask = size - 1
         buckets = [UInt64](repeating: 0, count: size * words)
     }
+
+    /// Whether rows try the C fast path first (tests turn it off to compare with the general path).
+    var fastPathEnabled = true
+    /// Buffers of the fast path (CycleSimulator+FastRows.swift), allocated on first use.
+    var fastScratch: FastRowScratch?
 
     mutating func startMatrix(at time: Int) {
         pushCount = 0

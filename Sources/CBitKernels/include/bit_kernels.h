@@ -1,4 +1,5 @@
-// CBitKernels — the integer kernels of the bit-serial engine, owned by AcceleratorModel alone.
+// CBitKernels — the integer kernels of the bit-serial engine and the cycle model's fast row scheduler, owned by
+// AcceleratorModel alone.
 // Swift's portable SIMD types do not lower 16-bit × 16-bit → 32-bit multiply-adds to the x86 pmaddwd family,
 // and those instructions are what make the functional engine fast; so the per-row loop of the engine's fast
 // path is C, with SSE2 (every x86-64) and AVX2 versions chosen at run time and a plain loop
@@ -52,5 +53,44 @@ void leopard_score_matrix(const int16_t *q, int queryCount, const int16_t *kPack
 /// Forces a lower kernel level (for tests: every version must agree with the reference); returns the level now
 /// in use (requests above what the CPU supports are capped). Not thread-safe: call before scoring starts.
 int leopard_force_kernel_level(int level);
+
+// MARK: the cycle model's fast row path (schedule_row.c)
+
+/// Largest plane count of a key (B ≤ 16).
+#define LEOPARD_MAX_PLANES 16
+/// The fast row path handles at most this many units (more: the general path).
+#define LEOPARD_FAST_ROW_MAX_UNITS 16
+
+/// One row's front-end, times relative to the row's start.
+typedef struct {
+    /// In: room for one entry per key. Out: completion times of the kept keys (in key order).
+    int16_t *keptTimes;
+    int keptCount;
+    /// The cycle at which every unit is free again (0 for an empty row).
+    int32_t span;
+    /// Σ latency: unit-cycles spent on planes.
+    int64_t busy;
+} LeopardRowFront;
+
+/// The front-ends of two rows (keyCountB may be 0), interleaved: key j takes fixedLatency cycles if
+/// fixedLatency > 0, else planes[j]·cyclesPerPlane, and goes to the earliest free of `units` units; it is
+/// kept (pushes into the FIFO when done) if allKept or kept[j]. Returns 0 (nothing written) when the fast path
+/// does not apply: no AVX2, more than LEOPARD_FAST_ROW_MAX_UNITS units, or times that could leave int16.
+int leopard_front_rows(const uint8_t *planesA, const uint8_t *keptA, int keyCountA,
+                       const uint8_t *planesB, const uint8_t *keptB, int keyCountB,
+                       int fixedLatency, int allKept, int cyclesPerPlane, int units,
+                       LeopardRowFront *outA, LeopardRowFront *outB);
+
+/// The back-end of a row whose front-end started at `start`: the kept completions push into the FIFO, in time
+/// order; the FIFO state (fifoStarts: the ring of back-end start times, entry n at n % fifoDepth; pushCount;
+/// fifoSlot = pushCount % fifoDepth; backFree) advances and backBusy grows, exactly as the general path
+/// (SchedulerState.runRow) does when no unit stalls. Returns 1 on success; 0 (nothing written) when a unit
+/// would stall on a full FIFO (or times could leave 32 bits): the caller runs the general path for the row.
+/// scratch holds leopard_back_row_scratch_count(keyCount, fifoDepth, span) entries.
+int leopard_back_row(int64_t start, const LeopardRowFront *row, int backCycles, int fifoDepth,
+                     int64_t *fifoStarts, int64_t *pushCount, int64_t *fifoSlot, int64_t *backFree,
+                     int32_t *scratch, int64_t *backBusy);
+
+long leopard_back_row_scratch_count(int keyCount, int fifoDepth, int span);
 
 #endif
