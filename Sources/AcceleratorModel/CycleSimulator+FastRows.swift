@@ -1,5 +1,6 @@
 // The cycle model's fast path (CBitKernels/schedule_row.c): a row's front-end as a sorted vector of unit free
-// times (two rows at a time), its back-end as FIFO pushes grouped per cycle. It applies when the hardware has
+// times (two rows at a time), which also yields the kept completions in time order; its back-end as one pass
+// over those FIFO pushes. It applies when the hardware has
 // at most 16 units and no unit stalls on the FIFO in the row; otherwise the row runs on the general path
 // (SchedulerState.runRow). Both give identical cycles, counts and FIFO state (CycleModelTests compares them).
 
@@ -15,9 +16,11 @@ final class FastRowScratch {
 
     init(keyCount: Int) {
         self.keyCount = keyCount
-        keptTimes = .allocate(capacity: 2 * max(keyCount, 1))
+        // Per row: one entry per key and the final 16 lanes (see LeopardRowFront).
+        let perRow = keyCount + 16
+        keptTimes = .allocate(capacity: 2 * perRow)
         fronts[0].keptTimes = keptTimes
-        fronts[1].keptTimes = keptTimes + max(keyCount, 1)
+        fronts[1].keptTimes = keptTimes + perRow
     }
 
     deinit { keptTimes.deallocate() }
@@ -46,7 +49,7 @@ extension SchedulerState {
     mutating func fastBack(slot: Int, start: Int, backCycles: Int, timing: inout MatrixTiming) -> Int? {
         let scratch = fastScratch!
         let front = scratch.fronts[slot]
-        let needed = leopard_back_row_scratch_count(Int32(scratch.keyCount), Int32(fifoDepth), front.span)
+        let needed = leopard_back_row_scratch_count(Int32(scratch.keyCount + 16), Int32(fifoDepth))
         if scratch.back.count < needed { scratch.back = [Int32](repeating: 0, count: needed) }
         var pushes = Int64(pushCount), fifoSlot = Int64(self.fifoSlot), back = Int64(backFree), backBusy: Int64 = 0
         var row = front

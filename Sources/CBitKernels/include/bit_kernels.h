@@ -63,7 +63,8 @@ int leopard_force_kernel_level(int level);
 
 /// One row's front-end, times relative to the row's start.
 typedef struct {
-    /// In: room for one entry per key. Out: completion times of the kept keys (in key order).
+    /// In: room for keyCount + 16 entries. Out: completion times of the kept keys in time order (the FIFO's
+    /// push order).
     int16_t *keptTimes;
     int keptCount;
     /// The cycle at which every unit is free again (0 for an empty row).
@@ -86,11 +87,11 @@ int leopard_front_rows(const uint8_t *planesA, const uint8_t *keptA, int keyCoun
 /// fifoSlot = pushCount % fifoDepth; backFree) advances and backBusy grows, exactly as the general path
 /// (SchedulerState.runRow) does when no unit stalls. Returns 1 on success; 0 (nothing written) when a unit
 /// would stall on a full FIFO (or times could leave 32 bits): the caller runs the general path for the row.
-/// scratch holds leopard_back_row_scratch_count(keyCount, fifoDepth, span) entries.
+/// scratch holds leopard_back_row_scratch_count(keyCount, fifoDepth) entries.
 int leopard_back_row(int64_t start, const LeopardRowFront *row, int backCycles, int fifoDepth,
                      int64_t *fifoStarts, int64_t *pushCount, int64_t *fifoSlot, int64_t *backFree,
                      int32_t *scratch, int64_t *backBusy);
 
-long leopard_back_row_scratch_count(int keyCount, int fifoDepth, int span);
+long leopard_back_row_scratch_count(int keyCount, int fifoDepth);
 
 #endif
