@@ -108,21 +108,24 @@ struct CycleSimulator {
         // state), then each row's back-end in order; a row it cannot take runs on the general path.
         var i = 0
         while i < layer.queryCount {
-            var pair: [Int] = []
-            while pair.count < 2 && i < layer.queryCount {
-                if !layer.validKeys(batch: b, query: i).isEmpty { pair.append(i) }
+            // The next two rows with valid keys (−1: none).
+            var pair = (-1, -1)
+            while pair.1 < 0 && i < layer.queryCount {
+                if !layer.validKeys(batch: b, query: i).isEmpty {
+                    if pair.0 < 0 { pair.0 = i } else { pair.1 = i }
+                }
                 i += 1
             }
-            guard !pair.isEmpty else { break }
-            let keysA = layer.validKeys(batch: b, query: pair[0])
-            let keysB = pair.count > 1 ? layer.validKeys(batch: b, query: pair[1]) : 0..<0
-            let rowA = (matrixRows + pair[0]) * layer.keyCount
-            let rowB = pair.count > 1 ? (matrixRows + pair[1]) * layer.keyCount : rowA
+            guard pair.0 >= 0 else { break }
+            let keysA = layer.validKeys(batch: b, query: pair.0)
+            let keysB = pair.1 >= 0 ? layer.validKeys(batch: b, query: pair.1) : 0..<0
+            let rowA = (matrixRows + pair.0) * layer.keyCount
+            let rowB = pair.1 >= 0 ? (matrixRows + pair.1) * layer.keyCount : rowA
             let fronts = state.fastFronts(planesA: planes + rowA + keysA.lowerBound, keptA: kept + rowA + keysA.lowerBound,
                                           keyCountA: keysA.count, planesB: planes + rowB + keysB.lowerBound,
                                           keptB: kept + rowB + keysB.lowerBound, keyCountB: keysB.count,
                                           fixedPlanes: fixedPlanes, allKept: mode == .baseline, cyclesPerPlane: cyclesPerPlane)
-            for (slot, query) in pair.enumerated() {
+            for slot in 0..<(pair.1 >= 0 ? 2 : 1) {
                 let keys = slot == 0 ? keysA : keysB
                 let row = slot == 0 ? rowA : rowB
                 let frontStart = now + rowSetup
@@ -134,7 +137,6 @@ struct CycleSimulator {
                                             fixedPlanes: fixedPlanes, allKept: mode == .baseline,
                                             cyclesPerPlane: cyclesPerPlane, backCycles: backCycles, timing: &timing)
                 }
-                _ = query
                 if !plan.kFits {
                     var rowPlanes = 0
                     for j in keys { rowPlanes += Int(fixedPlanes ?? planes[row + j]) }
