@@ -69,6 +69,7 @@ extension SchedulerState {
         pushCount = Int(pushes)
         self.fifoSlot = Int(fifoSlot)
         backFree = Int(back)
+        fastRows += 1
         timing.unitBusyCycles += Int(front.pointee.busy)
         timing.backBusyCycles += Int(backBusy)
         return start + Int(front.pointee.span)

@@ -13,8 +13,12 @@
 //     (normalizeCycles) after its last entry and after the row's front-end has finished;
 //   • when K does not fit, the row's processed planes are streamed from DRAM and the row's front-end cannot end
 //     before they have arrived (bandwidth bound per row).
-// Units are kept in a calendar of per-cycle bitmasks (bit u = unit u has an event then), so finding the next
-// event and the lowest-index unit is a trailing-zero count, not a heap operation.
+// Two implementations of a row give identical results. The general path (SchedulerState.runRow, the
+// reference) keeps units in a calendar of per-cycle bitmasks (bit u = unit u has an event then), so finding the
+// next event and the lowest-index unit is a trailing-zero count, and it models FIFO stalls. The fast path
+// (CycleSimulator+FastRows.swift, C in CBitKernels/schedule_row.c) tracks unit free times only, as a sorted
+// vector, for hardware with ≤ 16 units, and hands a row back to the general path when a unit would stall.
+// Tests compare the two on random and adversarial rows, hardware points and modes.
 
 import CBitKernels
 import Dispatch
@@ -43,6 +47,8 @@ struct CycleSimulator {
     let normalizeCycles: Int
     let rowSetup: Int
     let bytesPerCycle: Int
+    /// Rows try the fast path (CycleSimulator+FastRows.swift) first; tests turn it off to compare.
+    var fastPath = true
 
     init(hardware hw: HardwareConfig, layer: LayerTrace, mode: SimulationMode) {
         hardware = hw
@@ -74,6 +80,7 @@ struct CycleSimulator {
                     func body(_ m: Int) {
                         var state = SchedulerState(units: hardware.qkUnits, fifoDepth: hardware.fifoDepth,
                                                    horizon: layer.bits * cyclesPerPlane + 2)
+                        state.fastPathEnabled = fastPath
                         out[m] = simulateMatrix(batch: m / layer.headCount, head: m % layer.headCount,
                                                 planes: planes.baseAddress!, kept: kept.baseAddress!, state: &state)
                     }
@@ -133,6 +140,7 @@ struct CycleSimulator {
                 if fronts, let end = state.fastBack(slot: slot, start: frontStart, backCycles: backCycles, timing: &timing) {
                     frontEnd = end
                 } else {
+                    if fronts { state.handedBack += 1 }
                     frontEnd = state.runRow(start: frontStart, keys: keys, planes: planes + row, kept: kept + row,
                                             fixedPlanes: fixedPlanes, allKept: mode == .baseline,
                                             cyclesPerPlane: cyclesPerPlane, backCycles: backCycles, timing: &timing)
@@ -196,6 +204,9 @@ struct SchedulerState {
 
     /// Whether rows try the C fast path first (tests turn it off to compare with the general path).
     var fastPathEnabled = true
+    /// Rows the fast path scheduled, and rows it handed back to the general path (tests check both occur).
+    var fastRows = 0
+    var handedBack = 0
     /// Buffers of the fast path (CycleSimulator+FastRows.swift), allocated on first use.
     var fastScratch: FastRowScratch?
 

@@ -95,7 +95,7 @@ int leopard_front_rows(const uint8_t *planesA, const uint8_t *keptA, int keyCoun
                        const uint8_t *planesB, const uint8_t *keptB, int keyCountB,
                        int fixedLatency, int allKept, int cyclesPerPlane, int units,
                        LeopardRowFront *outA, LeopardRowFront *outB) {
-    if (leopard_kernel_level() < 2 || units < 1 || units > LEOPARD_FAST_ROW_MAX_UNITS) return 0;
+    if (!leopard_fast_rows_available() || units < 1 || units > LEOPARD_FAST_ROW_MAX_UNITS) return 0;
     const long maxLatency = fixedLatency > 0 ? fixedLatency : (long)LEOPARD_MAX_PLANES * cyclesPerPlane;
     // List scheduling ends by Σ latency / U + max latency: keep every relative time below the limit.
     long longest = keyCountA > keyCountB ? keyCountA : keyCountB;
@@ -105,7 +105,19 @@ int leopard_front_rows(const uint8_t *planesA, const uint8_t *keptA, int keyCoun
     return 1;
 }
 
+static int fastRowsAvailable = -1;
+
+int leopard_fast_rows_available(void) {
+    if (fastRowsAvailable < 0) {  // idempotent: racing threads store the same value
+        __builtin_cpu_init();
+        fastRowsAvailable = __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    return fastRowsAvailable;
+}
+
 #else
+
+int leopard_fast_rows_available(void) { return 0; }
 
 int leopard_front_rows(const uint8_t *planesA, const uint8_t *keptA, int keyCountA,
                        const uint8_t *planesB, const uint8_t *keptB, int keyCountB,

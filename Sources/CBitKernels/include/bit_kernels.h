@@ -73,6 +73,9 @@ typedef struct {
     int64_t busy;
 } LeopardRowFront;
 
+/// Whether this CPU runs the fast row path (AVX2; independent of leopard_force_kernel_level).
+int leopard_fast_rows_available(void);
+
 /// The front-ends of two rows (keyCountB may be 0), interleaved: key j takes fixedLatency cycles if
 /// fixedLatency > 0, else planes[j]·cyclesPerPlane, and goes to the earliest free of `units` units; it is
 /// kept (pushes into the FIFO when done) if allKept or kept[j]. Returns 0 (nothing written) when the fast path
