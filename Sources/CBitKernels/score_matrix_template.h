@@ -148,6 +148,31 @@ __attribute__((target(KERNEL_TARGET))) static void KFN(count_planes)(
     }
 }
 
+/// One step for all 8 blocks of a 4-query × 16-key tile (blocks without searching lanes are unchanged).
+__attribute__((target(KERNEL_TARGET))) static inline void KFN(tile_step)(
+        KFN(BlockSearch) search[4][2], const int16_t *const qr[4], const int16_t *const kb[2], int pairs,
+        const KFN(QueryConstants) constants[4], int rows, int bits) {
+    __m256i mask[4][2], mask2[4][2], low[4][2];
+    for (int r = 0; r < 4; r++)
+        for (int h = 0; h < 2; h++) {
+            mask[r][h] = KFN(low_mask)(search[r][h].m);
+            mask2[r][h] = KFN(pair_mask)(mask[r][h]);
+            low[r][h] = _mm256_setzero_si256();
+        }
+    for (int t = 0; t < pairs; t++) {
+        __m256i k0 = _mm256_loadu_si256((const __m256i *)(kb[0] + 16 * t));
+        __m256i k1 = _mm256_loadu_si256((const __m256i *)(kb[1] + 16 * t));
+        for (int r = 0; r < 4; r++) {
+            __m256i a = _mm256_set1_epi32(*(const int32_t *)(qr[r] + 2 * t));
+            low[r][0] = DOT_ACC(low[r][0], a, _mm256_and_si256(k0, mask2[r][0]));
+            low[r][1] = DOT_ACC(low[r][1], a, _mm256_and_si256(k1, mask2[r][1]));
+        }
+    }
+    for (int r = 0; r < rows; r++)
+        for (int h = 0; h < 2; h++)
+            KFN(step)(&search[r][h], mask[r][h], low[r][h], constants[r].qPlus, bits);
+}
+
 __attribute__((target(KERNEL_TARGET))) static void KFN(score_matrix)(
         const int16_t *q, int queryCount, const int16_t *kPacked, int keyCount, int stride,
         const int32_t *keyEnd, int bits, int64_t threshold, uint8_t *planes, uint8_t *kept, long *counts) {
@@ -194,28 +219,15 @@ __attribute__((target(KERNEL_TARGET))) static void KFN(score_matrix)(
                     anyActive = _mm256_or_si256(anyActive, search[r][h].active);
                 }
             }
-            // The first step for the whole tile at once: every K load serves 4 queries, every q broadcast
-            // 2 blocks, and the 8 accumulators are independent.
-            if (!_mm256_testz_si256(anyActive, anyActive)) {
-                __m256i mask[4][2], mask2[4][2], low[4][2];
+            // Steps for the whole tile at once while at least 3 of its 8 blocks have searching lanes (the
+            // usual case: most pruned lanes take two tests): every K load serves 4 queries, every q broadcast
+            // 2 blocks, and the 8 accumulators are independent. The last few blocks go on alone.
+            int activeBlocks = !_mm256_testz_si256(anyActive, anyActive) ? 8 : 0;
+            while (activeBlocks >= 3) {
+                KFN(tile_step)(search, qr, kb, pairs, constants, rows, bits);
+                activeBlocks = 0;
                 for (int r = 0; r < 4; r++)
-                    for (int h = 0; h < 2; h++) {
-                        mask[r][h] = KFN(low_mask)(search[r][h].m);
-                        mask2[r][h] = KFN(pair_mask)(mask[r][h]);
-                        low[r][h] = _mm256_setzero_si256();
-                    }
-                for (int t = 0; t < pairs; t++) {
-                    __m256i k0 = _mm256_loadu_si256((const __m256i *)(kb[0] + 16 * t));
-                    __m256i k1 = _mm256_loadu_si256((const __m256i *)(kb[1] + 16 * t));
-                    for (int r = 0; r < 4; r++) {
-                        __m256i a = _mm256_set1_epi32(*(const int32_t *)(qr[r] + 2 * t));
-                        low[r][0] = DOT_ACC(low[r][0], a, _mm256_and_si256(k0, mask2[r][0]));
-                        low[r][1] = DOT_ACC(low[r][1], a, _mm256_and_si256(k1, mask2[r][1]));
-                    }
-                }
-                for (int r = 0; r < rows; r++)
-                    for (int h = 0; h < 2; h++)
-                        KFN(step)(&search[r][h], mask[r][h], low[r][h], constants[r].qPlus, bits);
+                    for (int h = 0; h < 2; h++) activeBlocks += !_mm256_testz_si256(search[r][h].active, search[r][h].active);
             }
             // Further steps (lanes that skipped one more plane may skip another), block by block.
             for (int r = 0; r < rows; r++) {
