@@ -27,8 +27,8 @@
 #define FRONT_TIME_LIMIT 16000
 
 typedef struct {
-    const uint8_t *planes;
-    const uint8_t *kept;
+    /// In: per key, 2·latency + kept (front_codes). Out: the kept completion times in time order, written over
+    /// the codes already consumed (entry keptCount ≤ j is written after code j is read).
     int16_t *keptTimes;
     int keyCount;
     int keptCount;
@@ -36,24 +36,50 @@ typedef struct {
     __m256i free;  // sorted 2·(unit free time) + kept
 } FrontRow;
 
+/// codes[j] = 2·latency_j + kept_j for a row (16 keys per step), and Σ latency.
+__attribute__((target("avx2"))) static int64_t front_codes(const uint8_t *planes, const uint8_t *kept, int keyCount,
+                                                          int fixedLatency, int keptAlways, int cyclesPerPlane,
+                                                          int16_t *codes) {
+    int j = 0;
+    if (fixedLatency > 0) {
+        for (; j < keyCount; j++) codes[j] = (int16_t)(2 * fixedLatency + (keptAlways | kept[j]));
+        return (int64_t)fixedLatency * keyCount;
+    }
+    const __m256i twiceCycles = _mm256_set1_epi16((short)(2 * cyclesPerPlane));
+    __m256i sum = _mm256_setzero_si256();
+    for (; j + 16 <= keyCount; j += 16) {
+        __m256i p = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(planes + j)));
+        __m256i k = _mm256_or_si256(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(kept + j))),
+                                    _mm256_set1_epi16((short)keptAlways));
+        _mm256_storeu_si256((__m256i *)(codes + j), _mm256_add_epi16(_mm256_mullo_epi16(p, twiceCycles), k));
+        sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));  // planes, pairwise in 32 bits
+    }
+    int32_t lanes[8];
+    _mm256_storeu_si256((__m256i *)lanes, sum);
+    int64_t planeSum = 0;
+    for (int l = 0; l < 8; l++) planeSum += lanes[l];
+    for (; j < keyCount; j++) {
+        codes[j] = (int16_t)(2 * planes[j] * cyclesPerPlane + (keptAlways | kept[j]));
+        planeSum += planes[j];
+    }
+    return planeSum * cyclesPerPlane;
+}
+
 /// One key: it starts at the earliest free time s = free[0] / 2 and ends at s + latency. The minimum taken is
 /// a completion (or an initial free unit): if kept, it is the next FIFO push in time order. The new sorted
 /// vector is min(shift(free), max(free, new)): lanes before the insertion point take their right neighbour
 /// (all ≤ the new value), the insertion point takes the new value, later lanes keep theirs (all ≥ it).
-__attribute__((target("avx2"))) static inline void front_key(FrontRow *row, int j, int fixedLatency, int keptAlways,
-                                                            int cyclesPerPlane, __m256i infinity) {
-    int latency = fixedLatency > 0 ? fixedLatency : row->planes[j] * cyclesPerPlane;
-    int keptFlag = keptAlways | row->kept[j];
+__attribute__((target("avx2"))) static inline void front_key(FrontRow *row, int j, __m256i infinity) {
+    __m256i code = _mm256_set1_epi16(row->keptTimes[j]);  // 2·latency + kept (read before any write at ≤ j)
     int popped = (uint16_t)_mm_extract_epi16(_mm256_castsi256_si128(row->free), 0);
     row->keptTimes[row->keptCount] = (int16_t)(popped >> 1);
     row->keptCount += popped & 1;
     __m256i start = _mm256_broadcastw_epi16(_mm256_castsi256_si128(row->free));
     start = _mm256_andnot_si256(_mm256_set1_epi16(1), start);
-    __m256i done = _mm256_add_epi16(start, _mm256_set1_epi16((short)(2 * latency + keptFlag)));
+    __m256i done = _mm256_add_epi16(start, code);
     __m256i upper = _mm256_permute2x128_si256(row->free, infinity, 0x21);  // [free lanes 8..15, +∞ × 8]
     __m256i shifted = _mm256_alignr_epi8(upper, row->free, 2);             // free[i + 1], +∞ in lane 15
     row->free = _mm256_min_epi16(shifted, _mm256_max_epi16(row->free, done));
-    row->busy += latency;
 }
 
 __attribute__((target("avx2"))) static void front_finish(FrontRow *row, int units, LeopardRowFront *out) {
@@ -77,16 +103,18 @@ __attribute__((target("avx2"))) static void front_rows_avx2(
     // Lanes below `units` start free at time 0 (not kept); the others are +∞.
     const __m256i lane = _mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     __m256i initial = _mm256_andnot_si256(_mm256_cmpgt_epi16(_mm256_set1_epi16((short)units), lane), infinity);
-    FrontRow a = {planesA, keptA, outA->keptTimes, keyCountA, 0, 0, initial};
-    FrontRow b = {planesB, keptB, outB->keptTimes, keyCountB, 0, 0, initial};
     const int keptAlways = allKept != 0;
+    FrontRow a = {outA->keptTimes, keyCountA, 0, 0, initial};
+    FrontRow b = {outB->keptTimes, keyCountB, 0, 0, initial};
+    a.busy = front_codes(planesA, keptA, keyCountA, fixedLatency, keptAlways, cyclesPerPlane, a.keptTimes);
+    b.busy = front_codes(planesB, keptB, keyCountB, fixedLatency, keptAlways, cyclesPerPlane, b.keptTimes);
     int both = keyCountA < keyCountB ? keyCountA : keyCountB;
     for (int j = 0; j < both; j++) {
-        front_key(&a, j, fixedLatency, keptAlways, cyclesPerPlane, infinity);
-        front_key(&b, j, fixedLatency, keptAlways, cyclesPerPlane, infinity);
+        front_key(&a, j, infinity);
+        front_key(&b, j, infinity);
     }
-    for (int j = both; j < keyCountA; j++) front_key(&a, j, fixedLatency, keptAlways, cyclesPerPlane, infinity);
-    for (int j = both; j < keyCountB; j++) front_key(&b, j, fixedLatency, keptAlways, cyclesPerPlane, infinity);
+    for (int j = both; j < keyCountA; j++) front_key(&a, j, infinity);
+    for (int j = both; j < keyCountB; j++) front_key(&b, j, infinity);
     front_finish(&a, units, outA);
     front_finish(&b, units, outB);
 }
