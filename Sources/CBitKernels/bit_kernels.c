@@ -177,12 +177,14 @@ __attribute__((target("avx2"))) static void row_avx2(const int16_t *q, const int
 #undef KERNEL_SUFFIX
 #undef DOT_ACC
 
-#define KERNEL_TARGET "avx2,avx512f,avx512vl,avx512bw,avx512vnni"
+#define KERNEL_TARGET "avx2,avx512f,avx512vl,avx512bw,avx512cd,avx512vnni"
 #define KERNEL_SUFFIX _vnni
+#define KERNEL_HAS_LZCNT 1
 #define DOT_ACC(acc, a, b) _mm256_dpwssd_epi32(acc, a, b)
 #include "score_matrix_template.h"
 #undef KERNEL_TARGET
 #undef KERNEL_SUFFIX
+#undef KERNEL_HAS_LZCNT
 #undef DOT_ACC
 
 #endif
@@ -196,7 +198,7 @@ static int detect_level(void) {
         level = 1;
         if (__builtin_cpu_supports("avx2")) level = 2;
         if (level == 2 && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")
-            && __builtin_cpu_supports("avx512vnni")) level = 3;
+            && __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512vnni")) level = 3;
 #endif
         return level;
 }

@@ -20,6 +20,8 @@
 typedef struct {
     __m256i gapBase;      // clamped threshold Tc (gap = Tc − S)
     __m256i qPlus;        // Q⁺ = Σ max(q, 0)
+    __m256i qAbs;         // A = |q|₁
+    __m256i qAbsZeros;    // leading zeros of A (64 when A = 0: every certain bound is 0 then)
     int32_t certain[16];  // (2^c − 1)·|q|₁ for 1 ≤ c < bits
 } KFN(QueryConstants);
 
@@ -37,6 +39,8 @@ __attribute__((target(KERNEL_TARGET))) static inline void KFN(query_constants)(
     int64_t tc = threshold < -sMax ? -sMax : (threshold > sMax + 1 ? sMax + 1 : threshold);
     out->gapBase = _mm256_set1_epi32((int32_t)tc);
     out->qPlus = _mm256_set1_epi32((int32_t)qPlus);
+    out->qAbs = _mm256_set1_epi32((int32_t)qAbs);
+    out->qAbsZeros = _mm256_set1_epi32(qAbs > 0 ? __builtin_clz((unsigned)qAbs) : 64);
     for (int c = 0; c < 16; c++) out->certain[c] = c < bits ? (int32_t)((((int64_t)1 << c) - 1) * qAbs) : INT32_MAX;
 }
 
@@ -46,16 +50,29 @@ typedef struct {
     __m256i gap, pruned, m, active;
 } KFN(BlockSearch);
 
-/// Starts the search from S: m = #{1 ≤ c < bits : (2^c − 1)·|q|₁ < gap} (compare masks are −1: subtract them);
+/// Starts the search from S: m = #{1 ≤ c < bits : (2^c − 1)·|q|₁ < gap} (compare masks are −1: subtract them;
+/// with AVX-512 CD, from leading-zero counts and one exact test);
 /// active = pruned and m + 1 < bits. `valid` false gives an inactive block (nothing to do).
 __attribute__((target(KERNEL_TARGET))) static inline KFN(BlockSearch) KFN(start_search)(
         const KFN(QueryConstants) *c, __m256i s, int bits, int valid) {
     KFN(BlockSearch) b;
     b.gap = _mm256_sub_epi32(c->gapBase, s);
     b.pruned = _mm256_cmpgt_epi32(b.gap, _mm256_setzero_si256());
+#ifdef KERNEL_HAS_LZCNT
+    // (2^x − 1)·A < gap ⇔ 2^x·A < y = gap + A. With x* = ⌊log2 y⌋ − ⌊log2 A⌋ (leading-zero counts), 2^x·A < y
+    // holds for every x < x* and fails for every x > x*, so the largest such x is x* − 1 + [2^x*·A < y]
+    // (2^x*·A < 2^(⌊log2 y⌋+1) < 2^32: exact as unsigned 32 bits); m is that, at most bits − 1, for pruned
+    // lanes (y > A there, so x = 0 qualifies). Other lanes' m is unused.
+    __m256i y = _mm256_add_epi32(b.gap, c->qAbs);
+    __m256i top = _mm256_sub_epi32(c->qAbsZeros, _mm256_lzcnt_epi32(y));
+    __mmask8 fits = _mm256_cmplt_epu32_mask(_mm256_sllv_epi32(c->qAbs, top), y);
+    __m256i m = _mm256_mask_add_epi32(_mm256_sub_epi32(top, _mm256_set1_epi32(1)), fits, top, _mm256_setzero_si256());
+    m = _mm256_min_epi32(_mm256_max_epi32(m, _mm256_setzero_si256()), _mm256_set1_epi32(bits - 1));
+#else
     __m256i m = _mm256_setzero_si256();
     for (int x = 1; x < bits; x++)
         m = _mm256_sub_epi32(m, _mm256_cmpgt_epi32(b.gap, _mm256_set1_epi32(c->certain[x])));
+#endif
     b.m = m;
     b.active = valid ? _mm256_and_si256(b.pruned, _mm256_cmpgt_epi32(_mm256_set1_epi32(bits - 1), m))
                      : _mm256_setzero_si256();
