@@ -14,8 +14,9 @@
 // which is ≥ 0, non-decreasing in m and ≤ (2^m − 1)·|q|₁. A pruned score (gap G = T − S > 0) terminates at
 // m* = max{m ≤ B−1 : f(m) < G}; the planes processed are B − m*. Every m with (2^m − 1)·|q|₁ < G is certainly
 // below m*, so we start from the largest such m and test upward with one dot product q·low_m(k) per step
-// (usually one or two). S and q·low_m(k) use 16-bit inputs with 32-bit sums (pmaddwd-style) when
-// d·2^(2B−2) < 2^31 guarantees no overflow; otherwise the exact 64-bit reference runs.
+// (usually two). S and q·low_m(k) use 16-bit inputs with 32-bit sums (pmaddwd-style): the matrix kernel
+// (BitSerialEngine+Matrix.swift; an int16 GEMM micro-kernel, 8 keys per vector) when d·2^(2B−2) < 2^30, else
+// the row kernel (one key at a time) when d·2^(2B−2) < 2^31; otherwise the exact 64-bit reference runs.
 
 import CBitKernels
 import Dispatch

@@ -1,9 +1,11 @@
 // CBitKernels — the integer kernels of the bit-serial engine and the cycle model's fast row scheduler, owned by
 // AcceleratorModel alone.
 // Swift's portable SIMD types do not lower 16-bit × 16-bit → 32-bit multiply-adds to the x86 pmaddwd family,
-// and those instructions are what make the functional engine fast; so the per-row loop of the engine's fast
-// path is C, with SSE2 (every x86-64) and AVX2 versions chosen at run time and a plain loop
-// elsewhere. The Swift reference engine (plane by plane) is the specification; tests compare the two.
+// and those instructions are what make the functional engine fast; so the engine's fast path is C: a matrix
+// kernel (an int16 GEMM micro-kernel, AVX2 or AVX-512 VNNI) and a row kernel (SSE2, AVX2, a plain loop
+// elsewhere), chosen at run time. The Swift reference engine (plane by plane) is the specification. The cycle
+// model's fast row scheduler is here too (branch-free vector code; the Swift calendar is its reference).
+// Tests compare every fast path with its reference.
 #ifndef LEOPARD_BIT_KERNELS_H
 #define LEOPARD_BIT_KERNELS_H
 
