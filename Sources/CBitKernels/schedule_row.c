@@ -170,9 +170,11 @@ int leopard_back_row(int64_t start, const LeopardRowFront *row, int backCycles, 
     const long h0 = depth;
     int32_t *hist = scratch;
     const int32_t longAgo = INT32_MIN / 2;
+    // Entry p0 − i sits at (slot − i) mod depth; walked down without divisions.
+    long ring = *fifoSlot;
     for (long i = 1; i <= h0; i++) {
-        int64_t n = p0 - i;
-        hist[h0 - i] = n < 0 ? longAgo : (int32_t)(fifoStarts[n % depth] - start);
+        ring = ring == 0 ? depth - 1 : ring - 1;
+        hist[h0 - i] = p0 - i < 0 ? longAgo : (int32_t)(fifoStarts[ring] - start);
     }
     int32_t backEnd = backlog > 0 ? (int32_t)backlog : (int32_t)-1;  // (≤ every push time, which are ≥ 0)
     const int c = backCycles;
@@ -188,9 +190,13 @@ int leopard_back_row(int64_t start, const LeopardRowFront *row, int backCycles, 
     if (stall) return 0;  // a unit would stall: the general path
     // Commit: the ring gets the last min(depth, pushes) starts; counters and the back-end clock advance.
     long keep = kept < depth ? kept : depth;
-    for (long p = kept - keep; p < kept; p++) fifoStarts[(p0 + p) % depth] = start + hist[h0 + p];
+    ring = (long)((p0 + kept - keep) % depth);
+    for (long p = kept - keep; p < kept; p++) {
+        fifoStarts[ring] = start + hist[h0 + p];
+        ring = ring + 1 == depth ? 0 : ring + 1;
+    }
     *pushCount = p0 + kept;
-    *fifoSlot = (p0 + kept) % depth;
+    *fifoSlot = ring;
     *backFree = start + backEnd;
     *backBusy += (int64_t)kept * c;
     return 1;
