@@ -1,56 +1,58 @@
 // The cycle model's fast path (CBitKernels/schedule_row.c): a row's front-end as a sorted vector of unit free
-// times (two rows at a time), which also yields the kept completions in time order; its back-end as one pass
+// times (four rows at a time), which also yields the kept completions in time order; its back-end as one pass
 // over those FIFO pushes. It applies when the hardware has at most 16 units and no unit stalls on the FIFO in
 // the row; otherwise the row runs on the general path (SchedulerState.runRow). Both give identical cycles,
-// counts and FIFO state (CycleModelTests compares them).
+// counts and FIFO state (FastPathTests compares them).
 
 import CBitKernels
 
-/// Buffers of the fast path for rows of up to `keyCount` keys: two rows' front-ends (kept completion times)
-/// and the back-end's FIFO history.
+/// Buffers of the fast path for rows of up to `keyCount` keys: a group's row descriptors and front-ends (kept
+/// completion times), and the back-end's FIFO history.
 final class FastRowScratch {
     let keyCount: Int
-    let fifoDepth: Int
+    let keys: UnsafeMutablePointer<LeopardRowKeys>
+    let fronts: UnsafeMutablePointer<LeopardRowFront>
     let keptTimes: UnsafeMutablePointer<Int16>
     let history: UnsafeMutablePointer<Int32>
-    var fronts: UnsafeMutablePointer<LeopardRowFront>
 
     init(keyCount: Int, fifoDepth: Int) {
         self.keyCount = keyCount
-        self.fifoDepth = fifoDepth
+        let rows = Int(LEOPARD_FRONT_ROWS)
         // Per row: one entry per key and the final 16 lanes (see LeopardRowFront).
         let perRow = keyCount + 16
-        keptTimes = .allocate(capacity: 2 * perRow)
-        let historyCount = Int(leopard_back_row_scratch_count(Int32(perRow), Int32(fifoDepth)))
-        history = .allocate(capacity: historyCount)
-        fronts = .allocate(capacity: 2)
-        fronts.initialize(repeating: LeopardRowFront(), count: 2)
-        fronts[0].keptTimes = keptTimes
-        fronts[1].keptTimes = keptTimes + perRow
+        keys = .allocate(capacity: rows)
+        keys.initialize(repeating: LeopardRowKeys(), count: rows)
+        fronts = .allocate(capacity: rows)
+        fronts.initialize(repeating: LeopardRowFront(), count: rows)
+        keptTimes = .allocate(capacity: rows * perRow)
+        for r in 0..<rows { fronts[r].keptTimes = keptTimes + r * perRow }
+        history = .allocate(capacity: Int(leopard_back_row_scratch_count(Int32(perRow), Int32(fifoDepth))))
     }
 
     deinit {
+        keys.deallocate()
+        fronts.deallocate()
         keptTimes.deallocate()
         history.deallocate()
-        fronts.deallocate()
     }
 }
 
 extension SchedulerState {
-    /// Computes the front-ends of two rows (keyCountB may be 0) into the scratch; false when the fast path
+    /// The fast path's buffers for rows of up to `keyCount` keys (fill `keys` before fastFronts).
+    mutating func prepareFastRows(keyCount: Int) -> FastRowScratch {
+        if let scratch = fastScratch, scratch.keyCount >= keyCount { return scratch }
+        let scratch = FastRowScratch(keyCount: keyCount, fifoDepth: fifoDepth)
+        fastScratch = scratch
+        return scratch
+    }
+
+    /// Computes the front-ends of the `count` rows described in the scratch's `keys`; false when the fast path
     /// does not apply (the rows then run on the general path).
-    mutating func fastFronts(planesA: UnsafePointer<UInt8>, keptA: UnsafePointer<UInt8>, keyCountA: Int,
-                             planesB: UnsafePointer<UInt8>, keptB: UnsafePointer<UInt8>, keyCountB: Int,
-                             fixedPlanes: UInt8?, allKept: Bool, cyclesPerPlane: Int) -> Bool {
-        guard fastPathEnabled, units <= Int(LEOPARD_FAST_ROW_MAX_UNITS) else { return false }
-        let longest = max(keyCountA, keyCountB)
-        if fastScratch == nil || fastScratch!.keyCount < longest {
-            fastScratch = FastRowScratch(keyCount: longest, fifoDepth: fifoDepth)
-        }
-        let fronts = fastScratch!.fronts
+    mutating func fastFronts(count: Int, fixedPlanes: UInt8?, allKept: Bool, cyclesPerPlane: Int) -> Bool {
+        guard fastPathEnabled, units <= Int(LEOPARD_FAST_ROW_MAX_UNITS), let scratch = fastScratch else { return false }
         let fixedLatency = Int32(Int(fixedPlanes ?? 0) * cyclesPerPlane)
-        return leopard_front_rows(planesA, keptA, Int32(keyCountA), planesB, keptB, Int32(keyCountB), fixedLatency,
-                                  allKept ? 1 : 0, Int32(cyclesPerPlane), Int32(units), fronts, fronts + 1) != 0
+        return leopard_front_rows(scratch.keys, Int32(count), fixedLatency, allKept ? 1 : 0, Int32(cyclesPerPlane),
+                                  Int32(units), scratch.fronts) != 0
     }
 
     /// The back-end of the row whose front-end is in scratch slot `slot`, started at `start`: returns the

@@ -111,30 +111,37 @@ struct CycleSimulator {
         state.startMatrix(at: now)
         let fixedPlanes: UInt8? = mode == .pruningAndTermination ? nil : UInt8(bits)
         let matrixRows = (b * layer.headCount + h) * layer.queryCount
-        // Rows in pairs: the fast path computes two rows' front-ends together (they do not depend on the
-        // state), then each row's back-end in order; a row it cannot take runs on the general path.
+        // Rows in groups of up to four: the fast path computes their front-ends together (they do not depend
+        // on the state), then each row's back-end in order; a row it cannot take runs on the general path.
+        let scratch = state.fastPathEnabled ? state.prepareFastRows(keyCount: layer.keyCount) : nil
+        var queries = (0, 0, 0, 0)  // the group's query indices
         var i = 0
         while i < layer.queryCount {
-            // The next two rows with valid keys (−1: none).
-            var pair = (-1, -1)
-            while pair.1 < 0 && i < layer.queryCount {
-                if !layer.validKeys(batch: b, query: i).isEmpty {
-                    if pair.0 < 0 { pair.0 = i } else { pair.1 = i }
+            var count = 0
+            while count < Int(LEOPARD_FRONT_ROWS) && i < layer.queryCount {
+                let keys = layer.validKeys(batch: b, query: i)
+                if !keys.isEmpty {
+                    switch count {
+                    case 0: queries.0 = i
+                    case 1: queries.1 = i
+                    case 2: queries.2 = i
+                    default: queries.3 = i
+                    }
+                    if let scratch {
+                        let row = (matrixRows + i) * layer.keyCount + keys.lowerBound
+                        scratch.keys[count] = LeopardRowKeys(planes: planes + row, kept: kept + row, keyCount: Int32(keys.count))
+                    }
+                    count += 1
                 }
                 i += 1
             }
-            guard pair.0 >= 0 else { break }
-            let keysA = layer.validKeys(batch: b, query: pair.0)
-            let keysB = pair.1 >= 0 ? layer.validKeys(batch: b, query: pair.1) : 0..<0
-            let rowA = (matrixRows + pair.0) * layer.keyCount
-            let rowB = pair.1 >= 0 ? (matrixRows + pair.1) * layer.keyCount : rowA
-            let fronts = state.fastFronts(planesA: planes + rowA + keysA.lowerBound, keptA: kept + rowA + keysA.lowerBound,
-                                          keyCountA: keysA.count, planesB: planes + rowB + keysB.lowerBound,
-                                          keptB: kept + rowB + keysB.lowerBound, keyCountB: keysB.count,
-                                          fixedPlanes: fixedPlanes, allKept: mode == .baseline, cyclesPerPlane: cyclesPerPlane)
-            for slot in 0..<(pair.1 >= 0 ? 2 : 1) {
-                let keys = slot == 0 ? keysA : keysB
-                let row = slot == 0 ? rowA : rowB
+            guard count > 0 else { break }
+            let fronts = scratch != nil && state.fastFronts(count: count, fixedPlanes: fixedPlanes, allKept: mode == .baseline,
+                                                            cyclesPerPlane: cyclesPerPlane)
+            for slot in 0..<count {
+                let query = slot == 0 ? queries.0 : slot == 1 ? queries.1 : slot == 2 ? queries.2 : queries.3
+                let keys = layer.validKeys(batch: b, query: query)
+                let row = (matrixRows + query) * layer.keyCount
                 let frontStart = now + rowSetup
                 var frontEnd: Int
                 if fronts, let end = state.fastBack(slot: slot, start: frontStart, backCycles: backCycles, timing: &timing) {

@@ -7,7 +7,7 @@
 // as a sorted vector of 16 int16 lanes (relative to the row start; lanes past U hold +∞), each lane
 // 2·time + kept: per key, take lane 0 (the minimum) and insert 2·(start + latency) + kept in order with one
 // max, one shift and one min (a branch-free insertion; see front_key). The front-end of a row depends on
-// nothing but the row, so two rows run interleaved (two independent dependency chains).
+// nothing but the row, so four rows run interleaved (four independent dependency chains).
 //
 // The minima taken are every completion time in time order (then the last U in the final vector), so the
 // kept ones come out sorted for free: that is the FIFO's push order (pushes at the same cycle are
@@ -95,41 +95,53 @@ __attribute__((target("avx2"))) static void front_finish(FrontRow *row, int unit
     out->busy = row->busy;
 }
 
-__attribute__((target("avx2"))) static void front_rows_avx2(
-        const uint8_t *planesA, const uint8_t *keptA, int keyCountA, const uint8_t *planesB, const uint8_t *keptB,
-        int keyCountB, int fixedLatency, int allKept, int cyclesPerPlane, int units,
-        LeopardRowFront *outA, LeopardRowFront *outB) {
+__attribute__((target("avx2"))) static void front_rows_avx2(const LeopardRowKeys *keys, int rowCount,
+                                                            int fixedLatency, int allKept, int cyclesPerPlane,
+                                                            int units, LeopardRowFront *out) {
     const __m256i infinity = _mm256_set1_epi16(INT16_MAX);
     // Lanes below `units` start free at time 0 (not kept); the others are +∞.
     const __m256i lane = _mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     __m256i initial = _mm256_andnot_si256(_mm256_cmpgt_epi16(_mm256_set1_epi16((short)units), lane), infinity);
     const int keptAlways = allKept != 0;
-    FrontRow a = {outA->keptTimes, keyCountA, 0, 0, initial};
-    FrontRow b = {outB->keptTimes, keyCountB, 0, 0, initial};
-    a.busy = front_codes(planesA, keptA, keyCountA, fixedLatency, keptAlways, cyclesPerPlane, a.keptTimes);
-    b.busy = front_codes(planesB, keptB, keyCountB, fixedLatency, keptAlways, cyclesPerPlane, b.keptTimes);
-    int both = keyCountA < keyCountB ? keyCountA : keyCountB;
-    for (int j = 0; j < both; j++) {
-        front_key(&a, j, infinity);
-        front_key(&b, j, infinity);
+    FrontRow rows[LEOPARD_FRONT_ROWS];
+    int common = INT32_MAX;
+    for (int r = 0; r < rowCount; r++) {
+        rows[r] = (FrontRow){out[r].keptTimes, keys[r].keyCount, 0, 0, initial};
+        rows[r].busy = front_codes(keys[r].planes, keys[r].kept, keys[r].keyCount, fixedLatency, keptAlways,
+                                   cyclesPerPlane, rows[r].keptTimes);
+        common = keys[r].keyCount < common ? keys[r].keyCount : common;
     }
-    for (int j = both; j < keyCountA; j++) front_key(&a, j, infinity);
-    for (int j = both; j < keyCountB; j++) front_key(&b, j, infinity);
-    front_finish(&a, units, outA);
-    front_finish(&b, units, outB);
+    // The keys all rows have, interleaved (independent dependency chains); then each row's own tail.
+    int j = 0;
+    if (rowCount == 4) {
+        for (; j < common; j++) {
+            front_key(&rows[0], j, infinity);
+            front_key(&rows[1], j, infinity);
+            front_key(&rows[2], j, infinity);
+            front_key(&rows[3], j, infinity);
+        }
+    } else if (rowCount >= 2) {
+        for (; j < common; j++) {
+            front_key(&rows[0], j, infinity);
+            front_key(&rows[1], j, infinity);
+        }
+    }
+    for (int r = 0; r < rowCount; r++) {
+        for (int k = j; k < rows[r].keyCount; k++) front_key(&rows[r], k, infinity);
+        front_finish(&rows[r], units, &out[r]);
+    }
 }
 
-int leopard_front_rows(const uint8_t *planesA, const uint8_t *keptA, int keyCountA,
-                       const uint8_t *planesB, const uint8_t *keptB, int keyCountB,
-                       int fixedLatency, int allKept, int cyclesPerPlane, int units,
-                       LeopardRowFront *outA, LeopardRowFront *outB) {
+int leopard_front_rows(const LeopardRowKeys *keys, int rowCount, int fixedLatency, int allKept,
+                       int cyclesPerPlane, int units, LeopardRowFront *out) {
     if (!leopard_fast_rows_available() || units < 1 || units > LEOPARD_FAST_ROW_MAX_UNITS) return 0;
+    if (rowCount < 1 || rowCount > LEOPARD_FRONT_ROWS) return 0;
     const long maxLatency = fixedLatency > 0 ? fixedLatency : (long)LEOPARD_MAX_PLANES * cyclesPerPlane;
     // List scheduling ends by Σ latency / U + max latency: keep every relative time below the limit.
-    long longest = keyCountA > keyCountB ? keyCountA : keyCountB;
+    long longest = 0;
+    for (int r = 0; r < rowCount; r++) longest = keys[r].keyCount > longest ? keys[r].keyCount : longest;
     if (maxLatency * (longest / units + 2) >= FRONT_TIME_LIMIT) return 0;
-    front_rows_avx2(planesA, keptA, keyCountA, planesB, keptB, keyCountB, fixedLatency, allKept, cyclesPerPlane,
-                    units, outA, outB);
+    front_rows_avx2(keys, rowCount, fixedLatency, allKept, cyclesPerPlane, units, out);
     return 1;
 }
 
@@ -147,10 +159,8 @@ int leopard_fast_rows_available(void) {
 
 int leopard_fast_rows_available(void) { return 0; }
 
-int leopard_front_rows(const uint8_t *planesA, const uint8_t *keptA, int keyCountA,
-                       const uint8_t *planesB, const uint8_t *keptB, int keyCountB,
-                       int fixedLatency, int allKept, int cyclesPerPlane, int units,
-                       LeopardRowFront *outA, LeopardRowFront *outB) {
+int leopard_front_rows(const LeopardRowKeys *keys, int rowCount, int fixedLatency, int allKept,
+                       int cyclesPerPlane, int units, LeopardRowFront *out) {
     return 0;  // the general path everywhere
 }
 

@@ -162,13 +162,14 @@ import Testing
         #expect(handedBack > 20, "stalling rows must be handed back to the general path")
     }
 
-    /// One row through simulateMatrix's sequence: the fast front-end (row A of a pair) and back-end, else the
-    /// general path.
+    /// One row through simulateMatrix's sequence: the fast front-end and back-end, else the general path.
     static func scheduleOne(_ state: inout SchedulerState, _ start: Int, _ planes: UnsafePointer<UInt8>,
                             _ kept: UnsafePointer<UInt8>, _ n: Int, _ fixed: UInt8?, _ allKept: Bool, _ cyclesPerPlane: Int,
                             _ backCycles: Int, _ timing: inout MatrixTiming) -> Int {
-        if state.fastFronts(planesA: planes, keptA: kept, keyCountA: n, planesB: planes, keptB: kept, keyCountB: 0,
-                            fixedPlanes: fixed, allKept: allKept, cyclesPerPlane: cyclesPerPlane) {
+        if state.fastPathEnabled {
+            state.prepareFastRows(keyCount: n).keys[0] = LeopardRowKeys(planes: planes, kept: kept, keyCount: Int32(n))
+        }
+        if state.fastFronts(count: 1, fixedPlanes: fixed, allKept: allKept, cyclesPerPlane: cyclesPerPlane) {
             if let end = state.fastBack(slot: 0, start: start, backCycles: backCycles, timing: &timing) { return end }
             state.handedBack += 1
         }

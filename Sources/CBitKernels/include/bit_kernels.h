@@ -78,14 +78,23 @@ typedef struct {
 /// Whether this CPU runs the fast row path (AVX2; independent of leopard_force_kernel_level).
 int leopard_fast_rows_available(void);
 
-/// The front-ends of two rows (keyCountB may be 0), interleaved: key j takes fixedLatency cycles if
-/// fixedLatency > 0, else planes[j]·cyclesPerPlane, and goes to the earliest free of `units` units; it is
-/// kept (pushes into the FIFO when done) if allKept or kept[j]. Returns 0 (nothing written) when the fast path
-/// does not apply: no AVX2, more than LEOPARD_FAST_ROW_MAX_UNITS units, or times that could leave int16.
-int leopard_front_rows(const uint8_t *planesA, const uint8_t *keptA, int keyCountA,
-                       const uint8_t *planesB, const uint8_t *keptB, int keyCountB,
-                       int fixedLatency, int allKept, int cyclesPerPlane, int units,
-                       LeopardRowFront *outA, LeopardRowFront *outB);
+/// Rows whose front-ends leopard_front_rows computes together (interleaved).
+#define LEOPARD_FRONT_ROWS 4
+
+/// One row's valid keys.
+typedef struct {
+    const uint8_t *planes;
+    const uint8_t *kept;
+    int keyCount;
+} LeopardRowKeys;
+
+/// The front-ends of rowCount ≤ LEOPARD_FRONT_ROWS rows, interleaved, into out[0..<rowCount]: key j takes
+/// fixedLatency cycles if fixedLatency > 0, else planes[j]·cyclesPerPlane, and goes to the earliest free of
+/// `units` units; it is kept (pushes into the FIFO when done) if allKept or kept[j]. Returns 0 (nothing
+/// written) when the fast path does not apply: no AVX2, more than LEOPARD_FAST_ROW_MAX_UNITS units, or times
+/// that could leave the int16 lanes.
+int leopard_front_rows(const LeopardRowKeys *keys, int rowCount, int fixedLatency, int allKept,
+                       int cyclesPerPlane, int units, LeopardRowFront *out);
 
 /// The back-end of a row whose front-end started at `start`: the kept completions push into the FIFO, in time
 /// order; the FIFO state (fifoStarts: the ring of back-end start times, entry n at n % fifoDepth; pushCount;
