@@ -111,23 +111,24 @@ __attribute__((target("avx2"))) static void front_rows_avx2(const LeopardRowKeys
                                    cyclesPerPlane, rows[r].keptTimes);
         common = keys[r].keyCount < common ? keys[r].keyCount : common;
     }
-    // The keys all rows have, interleaved (independent dependency chains); then each row's own tail.
-    int j = 0;
-    if (rowCount == 4) {
+    // The keys all of the first `together` rows have, interleaved (independent dependency chains); then each
+    // row's remaining keys (all of them for a row outside the interleaved ones).
+    int j = 0, together = rowCount == 4 ? 4 : (rowCount >= 2 ? 2 : 0);
+    if (together == 4) {
         for (; j < common; j++) {
             front_key(&rows[0], j, infinity);
             front_key(&rows[1], j, infinity);
             front_key(&rows[2], j, infinity);
             front_key(&rows[3], j, infinity);
         }
-    } else if (rowCount >= 2) {
+    } else if (together == 2) {
         for (; j < common; j++) {
             front_key(&rows[0], j, infinity);
             front_key(&rows[1], j, infinity);
         }
     }
     for (int r = 0; r < rowCount; r++) {
-        for (int k = j; k < rows[r].keyCount; k++) front_key(&rows[r], k, infinity);
+        for (int k = r < together ? j : 0; k < rows[r].keyCount; k++) front_key(&rows[r], k, infinity);
         front_finish(&rows[r], units, &out[r]);
     }
 }

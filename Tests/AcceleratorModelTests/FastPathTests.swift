@@ -64,6 +64,24 @@ import Testing
         }
     }
 
+    /// A batch element that is all padding (length 0) and one of a single token: rows without keys stay zero.
+    @Test(arguments: [AttentionMask.none, .causal])
+    func emptyAndSingleTokenRows(mask: AttentionMask) {
+        let layer = SyntheticTrace.make(seed: 5, batchSize: 3, headCount: 2, queryCount: 7, keyCount: 7, headDim: 20,
+                                        valueDim: 8, bits: 12, pruneRate: 0.5, mask: mask, lengths: [7, 0, 1]).layers[0]
+        let fast = BitSerialEngine.run(layer, parallel: false)
+        let reference = BitSerialEngine.runReference(layer)
+        #expect(fast.planes == reference.planes && fast.kept == reference.kept)
+        #expect(fast.statistics == reference.statistics)
+        for mode in SimulationMode.allCases {
+            var simulator = CycleSimulator(hardware: HardwareConfig(), layer: layer, mode: mode)
+            let a = simulator.run(outcome: fast, parallel: false)
+            simulator.fastPath = false
+            let b = simulator.run(outcome: fast, parallel: false)
+            #expect(a.cycles == b.cycles && a.unitBusyCycles == b.unitBusyCycles && a.backBusyCycles == b.backBusyCycles, "\(mode): \(a) vs \(b)")
+        }
+    }
+
     // MARK: Cycle model
 
     /// Whole layers on hardware points around the fast path's limits (units 1 to 16 and beyond, FIFO depth 1
@@ -160,6 +178,52 @@ import Testing
         }
         #expect(fastRows > 300, "the fast path must be exercised")
         #expect(handedBack > 20, "stalling rows must be handed back to the general path")
+    }
+
+    /// Front-ends computed in groups of 1 to 4 rows of different lengths (interleaved, then each row's tail)
+    /// equal the same rows computed one at a time.
+    @Test func groupedFrontsMatchSingleRows() {
+        guard leopard_fast_rows_available() != 0 else {
+            print("SKIP: groupedFrontsMatchSingleRows: the fast row path needs AVX2")
+            return
+        }
+        var rng = SeededGenerator(seed: 7)
+        for trial in 0..<200 {
+            let units = 1 + rng.nextInt(below: 16), count = 1 + rng.nextInt(below: 4)
+            let lengths = (0..<count).map { _ in rng.nextInt(below: trial % 2 == 0 ? 40 : 6) }
+            // Row r's planes and kept flags at r·40 in two flat buffers (pointers stay valid for the trial).
+            let planes = UnsafeMutablePointer<UInt8>.allocate(capacity: 4 * 40)
+            let kept = UnsafeMutablePointer<UInt8>.allocate(capacity: 4 * 40)
+            defer { planes.deallocate(); kept.deallocate() }
+            for x in 0..<(4 * 40) {
+                planes[x] = UInt8(1 + rng.nextInt(below: 12))
+                kept[x] = UInt8(rng.nextInt(below: 2))
+            }
+            var state = SchedulerState(units: units, fifoDepth: 4, horizon: 40)
+            let scratch = state.prepareFastRows(keyCount: 40)
+            func front(_ r: Int) -> (Int32, Int64, [Int16]) {
+                let f = scratch.fronts[r]
+                return (f.span, f.busy, (0..<Int(f.keptCount)).map { f.keptTimes[$0] })
+            }
+            func describe(_ r: Int) -> LeopardRowKeys {
+                LeopardRowKeys(planes: planes + r * 40, kept: kept + r * 40, keyCount: Int32(lengths[r]))
+            }
+            for r in 0..<count { scratch.keys[r] = describe(r) }
+            let groupedOK = state.fastFronts(count: count, fixedPlanes: nil, allKept: false, cyclesPerPlane: 2)
+            #expect(groupedOK)
+            let grouped = (0..<count).map(front)
+            var single: [(Int32, Int64, [Int16])] = []
+            for r in 0..<count {
+                scratch.keys[0] = describe(r)
+                let singleOK = state.fastFronts(count: 1, fixedPlanes: nil, allKept: false, cyclesPerPlane: 2)
+                #expect(singleOK)
+                single.append(front(0))
+            }
+            for r in 0..<count {
+                #expect(grouped[r].0 == single[r].0 && grouped[r].1 == single[r].1 && grouped[r].2 == single[r].2,
+                        "trial \(trial): row \(r) of \(count), lengths \(lengths)")
+            }
+        }
     }
 
     /// One row through simulateMatrix's sequence: the fast front-end and back-end, else the general path.
