@@ -190,6 +190,41 @@ __attribute__((target(KERNEL_TARGET))) static inline void KFN(tile_step)(
             KFN(step)(&search[r][h], mask[r][h], low[r][h], constants[r].qPlus, bits);
 }
 
+/// The first two steps for all 8 blocks of a tile in one pass: the tests of planes m + 1 and m + 2 share every
+/// load and broadcast (most pruned scores take exactly these two tests: the first passes, the second fails).
+/// The second test only counts for lanes whose first test passed (step() keeps that order).
+__attribute__((target(KERNEL_TARGET))) static inline void KFN(tile_two_steps)(
+        KFN(BlockSearch) search[4][2], const int16_t *const qr[4], const int16_t *const kb[2], int pairs,
+        const KFN(QueryConstants) constants[4], int rows, int bits) {
+    const __m256i one = _mm256_set1_epi32(1);
+    __m256i mask1[4][2], mask2[4][2], pair1[4][2], pair2[4][2], low1[4][2], low2[4][2];
+    for (int r = 0; r < 4; r++)
+        for (int h = 0; h < 2; h++) {
+            mask1[r][h] = KFN(low_mask)(search[r][h].m);
+            mask2[r][h] = _mm256_or_si256(_mm256_slli_epi32(mask1[r][h], 1), one);  // 2^(m+2) − 1
+            pair1[r][h] = KFN(pair_mask)(mask1[r][h]);
+            pair2[r][h] = KFN(pair_mask)(mask2[r][h]);
+            low1[r][h] = _mm256_setzero_si256();
+            low2[r][h] = _mm256_setzero_si256();
+        }
+    for (int t = 0; t < pairs; t++) {
+        __m256i k0 = _mm256_loadu_si256((const __m256i *)(kb[0] + 16 * t));
+        __m256i k1 = _mm256_loadu_si256((const __m256i *)(kb[1] + 16 * t));
+        for (int r = 0; r < 4; r++) {
+            __m256i a = _mm256_set1_epi32(*(const int32_t *)(qr[r] + 2 * t));
+            low1[r][0] = DOT_ACC(low1[r][0], a, _mm256_and_si256(k0, pair1[r][0]));
+            low1[r][1] = DOT_ACC(low1[r][1], a, _mm256_and_si256(k1, pair1[r][1]));
+            low2[r][0] = DOT_ACC(low2[r][0], a, _mm256_and_si256(k0, pair2[r][0]));
+            low2[r][1] = DOT_ACC(low2[r][1], a, _mm256_and_si256(k1, pair2[r][1]));
+        }
+    }
+    for (int r = 0; r < rows; r++)
+        for (int h = 0; h < 2; h++) {
+            KFN(step)(&search[r][h], mask1[r][h], low1[r][h], constants[r].qPlus, bits);
+            KFN(step)(&search[r][h], mask2[r][h], low2[r][h], constants[r].qPlus, bits);
+        }
+}
+
 __attribute__((target(KERNEL_TARGET))) static void KFN(score_matrix)(
         const int16_t *q, int queryCount, const int16_t *kPacked, int keyCount, int stride,
         const int32_t *keyEnd, int bits, int64_t threshold, uint8_t *planes, uint8_t *kept, long *counts) {
@@ -239,7 +274,12 @@ __attribute__((target(KERNEL_TARGET))) static void KFN(score_matrix)(
             // Steps for the whole tile at once while at least 3 of its 8 blocks have searching lanes (the
             // usual case: most pruned lanes take two tests): every K load serves 4 queries, every q broadcast
             // 2 blocks, and the 8 accumulators are independent. The last few blocks go on alone.
-            int activeBlocks = !_mm256_testz_si256(anyActive, anyActive) ? 8 : 0;
+            int activeBlocks = 0;
+            if (!_mm256_testz_si256(anyActive, anyActive)) {
+                KFN(tile_two_steps)(search, qr, kb, pairs, constants, rows, bits);
+                for (int r = 0; r < 4; r++)
+                    for (int h = 0; h < 2; h++) activeBlocks += !_mm256_testz_si256(search[r][h].active, search[r][h].active);
+            }
             while (activeBlocks >= 3) {
                 KFN(tile_step)(search, qr, kb, pairs, constants, rows, bits);
                 activeBlocks = 0;
