@@ -137,22 +137,23 @@ __attribute__((target(KERNEL_TARGET))) static inline void KFN(store_block)(
     }
 }
 
-/// counts[v] += #{bytes of planes equal to v} for 1 ≤ v ≤ 16, counts[17] += Σ kept (bytes 0/1), over n bytes.
-/// Byte counters (cmpeq masks are −1: subtract them) flushed with psadbw before they can wrap.
-__attribute__((target(KERNEL_TARGET))) static void KFN(count_planes)(
-        const uint8_t *planes, const uint8_t *kept, long n, long *counts) {
+/// counts[v] += #{bytes of planes equal to v} for 1 ≤ v ≤ bins, counts[17] += Σ kept (bytes 0/1), over n bytes.
+/// Byte counters (cmpeq masks are −1: subtract them) flushed with psadbw before they can wrap. Inlined with a
+/// constant `bins` (= bits: no plane count exceeds it) so the counters stay in registers.
+__attribute__((target(KERNEL_TARGET), always_inline)) static inline void KFN(count_planes_bins)(
+        const uint8_t *planes, const uint8_t *kept, long n, long *counts, const int bins) {
     const __m256i zero = _mm256_setzero_si256();
     long i = 0;
     while (i + 32 <= n) {
         __m256i acc[17];
-        for (int v = 0; v < 17; v++) acc[v] = zero;
+        for (int v = 0; v <= bins; v++) acc[v] = zero;
         long chunkEnd = n - i < 255 * 32 ? i + (n - i) / 32 * 32 : i + 255 * 32;
         for (; i < chunkEnd; i += 32) {
             __m256i p = _mm256_loadu_si256((const __m256i *)(planes + i));
-            for (int v = 1; v <= 16; v++) acc[v] = _mm256_sub_epi8(acc[v], _mm256_cmpeq_epi8(p, _mm256_set1_epi8((char)v)));
+            for (int v = 1; v <= bins; v++) acc[v] = _mm256_sub_epi8(acc[v], _mm256_cmpeq_epi8(p, _mm256_set1_epi8((char)v)));
             acc[0] = _mm256_add_epi8(acc[0], _mm256_loadu_si256((const __m256i *)(kept + i)));
         }
-        for (int v = 0; v < 17; v++) {
+        for (int v = 0; v <= bins; v++) {
             __m256i sums = _mm256_sad_epu8(acc[v], zero);
             long total = _mm256_extract_epi64(sums, 0) + _mm256_extract_epi64(sums, 1)
                        + _mm256_extract_epi64(sums, 2) + _mm256_extract_epi64(sums, 3);
@@ -162,6 +163,24 @@ __attribute__((target(KERNEL_TARGET))) static void KFN(count_planes)(
     for (; i < n; i++) {
         counts[planes[i]]++;
         counts[17] += kept[i];
+    }
+}
+
+__attribute__((target(KERNEL_TARGET))) static void KFN(count_planes)(
+        const uint8_t *planes, const uint8_t *kept, long n, long *counts, int bits) {
+    switch (bits) {
+    case 2: KFN(count_planes_bins)(planes, kept, n, counts, 2); break;
+    case 3: KFN(count_planes_bins)(planes, kept, n, counts, 3); break;
+    case 4: KFN(count_planes_bins)(planes, kept, n, counts, 4); break;
+    case 5: KFN(count_planes_bins)(planes, kept, n, counts, 5); break;
+    case 6: KFN(count_planes_bins)(planes, kept, n, counts, 6); break;
+    case 7: KFN(count_planes_bins)(planes, kept, n, counts, 7); break;
+    case 8: KFN(count_planes_bins)(planes, kept, n, counts, 8); break;
+    case 9: KFN(count_planes_bins)(planes, kept, n, counts, 9); break;
+    case 10: KFN(count_planes_bins)(planes, kept, n, counts, 10); break;
+    case 11: KFN(count_planes_bins)(planes, kept, n, counts, 11); break;
+    case 12: KFN(count_planes_bins)(planes, kept, n, counts, 12); break;
+    default: KFN(count_planes_bins)(planes, kept, n, counts, 16); break;
     }
 }
 
@@ -305,7 +324,7 @@ __attribute__((target(KERNEL_TARGET))) static void KFN(score_matrix)(
         }
         i0 += rows;
     }
-    KFN(count_planes)(planes, kept, (long)queryCount * keyCount, counts);
+    KFN(count_planes)(planes, kept, (long)queryCount * keyCount, counts, bits);
 }
 
 #undef KFN
