@@ -10,7 +10,8 @@
 // every load (8 accumulators); each 8-key block of each query is then finished in 8 lanes: the gap, the
 // certain-bound count, and as many low-bit passes q·(k & mask) as some lane still needs (mask per lane,
 // mask16 | mask16 << 16 so that both 16-bit halves of a pair are masked), over the L1-resident blocks; the
-// first pass runs for the whole tile at once (shared loads, independent accumulators).
+// first two tests run for the whole tile in one pass (shared loads, independent accumulators), later ones
+// tile-wide while at least 3 blocks still search, then block by block.
 
 #define KCAT2(a, b) a##b
 #define KCAT(a, b) KCAT2(a, b)
