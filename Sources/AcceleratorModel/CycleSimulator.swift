@@ -115,6 +115,7 @@ struct CycleSimulator {
         // on the state), then each row's back-end in order; a row it cannot take runs on the general path.
         let scratch = state.fastPathEnabled ? state.prepareFastRows(keyCount: layer.keyCount) : nil
         var queries = (0, 0, 0, 0)  // the group's query indices
+        var failedGroups = 0  // consecutive groups the fast path handed back entirely
         var i = 0
         while i < layer.queryCount {
             var count = 0
@@ -136,8 +137,12 @@ struct CycleSimulator {
                 i += 1
             }
             guard count > 0 else { break }
-            let fronts = scratch != nil && state.fastFronts(count: count, fixedPlanes: fixedPlanes, allKept: mode == .baseline,
-                                                            cyclesPerPlane: cyclesPerPlane)
+            // Rows whose FIFO stalls go back to the general path; after two whole groups of them (e.g. the
+            // baseline mode, where every row stalls) the rest of the matrix skips the fast attempt.
+            let fronts = scratch != nil && failedGroups < 2
+                && state.fastFronts(count: count, fixedPlanes: fixedPlanes, allKept: mode == .baseline,
+                                    cyclesPerPlane: cyclesPerPlane)
+            var groupSucceeded = false
             for slot in 0..<count {
                 let query = slot == 0 ? queries.0 : slot == 1 ? queries.1 : slot == 2 ? queries.2 : queries.3
                 let keys = layer.validKeys(batch: b, query: query)
@@ -146,6 +151,7 @@ struct CycleSimulator {
                 var frontEnd: Int
                 if fronts, let end = state.fastBack(slot: slot, start: frontStart, backCycles: backCycles, timing: &timing) {
                     frontEnd = end
+                    groupSucceeded = true
                 } else {
                     if fronts { state.handedBack += 1 }
                     frontEnd = state.runRow(start: frontStart, keys: keys, planes: planes + row, kept: kept + row,
@@ -162,6 +168,7 @@ struct CycleSimulator {
                 timing.backBusyCycles += normalizeCycles
                 now = frontEnd
             }
+            if fronts { failedGroups = groupSucceeded ? 0 : failedGroups + 1 }
         }
         timing.cycles = max(now, state.backFree)
         return timing
