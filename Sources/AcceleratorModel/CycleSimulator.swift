@@ -114,61 +114,58 @@ struct CycleSimulator {
         // Rows in groups of up to four: the fast path computes their front-ends together (they do not depend
         // on the state), then each row's back-end in order; a row it cannot take runs on the general path.
         let scratch = state.fastPathEnabled ? state.prepareFastRows(keyCount: layer.keyCount) : nil
-        var queries = (0, 0, 0, 0)  // the group's query indices
+        let groupSize = Int(LEOPARD_FRONT_ROWS)
         var failedGroups = 0  // consecutive groups the fast path handed back entirely
-        var i = 0
-        while i < layer.queryCount {
-            var count = 0
-            while count < Int(LEOPARD_FRONT_ROWS) && i < layer.queryCount {
-                let keys = layer.validKeys(batch: b, query: i)
-                if !keys.isEmpty {
-                    switch count {
-                    case 0: queries.0 = i
-                    case 1: queries.1 = i
-                    case 2: queries.2 = i
-                    default: queries.3 = i
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: groupSize) { queries in  // the group's query indices
+            var i = 0
+            while i < layer.queryCount {
+                var count = 0
+                while count < groupSize && i < layer.queryCount {
+                    let keys = layer.validKeys(batch: b, query: i)
+                    if !keys.isEmpty {
+                        queries[count] = i
+                        if let scratch {
+                            let row = (matrixRows + i) * layer.keyCount + keys.lowerBound
+                            scratch.keys[count] = LeopardRowKeys(planes: planes + row, kept: kept + row,
+                                                                 keyCount: Int32(keys.count))
+                        }
+                        count += 1
                     }
-                    if let scratch {
-                        let row = (matrixRows + i) * layer.keyCount + keys.lowerBound
-                        scratch.keys[count] = LeopardRowKeys(planes: planes + row, kept: kept + row, keyCount: Int32(keys.count))
+                    i += 1
+                }
+                guard count > 0 else { break }
+                // Rows whose FIFO stalls go back to the general path; after two whole groups of them (e.g. the
+                // baseline mode, where every row stalls) the rest of the matrix skips the fast attempt.
+                let fronts = scratch != nil && failedGroups < 2
+                    && state.fastFronts(count: count, fixedPlanes: fixedPlanes, allKept: mode == .baseline,
+                                        cyclesPerPlane: cyclesPerPlane)
+                var groupSucceeded = false
+                for slot in 0..<count {
+                    let keys = layer.validKeys(batch: b, query: queries[slot])
+                    let row = (matrixRows + queries[slot]) * layer.keyCount
+                    let frontStart = now + rowSetup
+                    var frontEnd: Int
+                    if fronts, let end = state.fastBack(slot: slot, start: frontStart, backCycles: backCycles, timing: &timing) {
+                        frontEnd = end
+                        groupSucceeded = true
+                    } else {
+                        if fronts { state.handedBack += 1 }
+                        frontEnd = state.runRow(start: frontStart, keys: keys, planes: planes + row, kept: kept + row,
+                                                fixedPlanes: fixedPlanes, allKept: mode == .baseline,
+                                                cyclesPerPlane: cyclesPerPlane, backCycles: backCycles, timing: &timing)
                     }
-                    count += 1
+                    if !plan.kFits {
+                        var rowPlanes = 0
+                        for j in keys { rowPlanes += Int(fixedPlanes ?? planes[row + j]) }
+                        frontEnd = max(frontEnd, frontStart + Self.ceilDiv(rowPlanes * d, 8 * bytesPerCycle))
+                    }
+                    // Row boundary: normalise after the row's last entry and after its front-end is done.
+                    state.backFree = max(state.backFree, frontEnd) + normalizeCycles
+                    timing.backBusyCycles += normalizeCycles
+                    now = frontEnd
                 }
-                i += 1
+                if fronts { failedGroups = groupSucceeded ? 0 : failedGroups + 1 }
             }
-            guard count > 0 else { break }
-            // Rows whose FIFO stalls go back to the general path; after two whole groups of them (e.g. the
-            // baseline mode, where every row stalls) the rest of the matrix skips the fast attempt.
-            let fronts = scratch != nil && failedGroups < 2
-                && state.fastFronts(count: count, fixedPlanes: fixedPlanes, allKept: mode == .baseline,
-                                    cyclesPerPlane: cyclesPerPlane)
-            var groupSucceeded = false
-            for slot in 0..<count {
-                let query = slot == 0 ? queries.0 : slot == 1 ? queries.1 : slot == 2 ? queries.2 : queries.3
-                let keys = layer.validKeys(batch: b, query: query)
-                let row = (matrixRows + query) * layer.keyCount
-                let frontStart = now + rowSetup
-                var frontEnd: Int
-                if fronts, let end = state.fastBack(slot: slot, start: frontStart, backCycles: backCycles, timing: &timing) {
-                    frontEnd = end
-                    groupSucceeded = true
-                } else {
-                    if fronts { state.handedBack += 1 }
-                    frontEnd = state.runRow(start: frontStart, keys: keys, planes: planes + row, kept: kept + row,
-                                            fixedPlanes: fixedPlanes, allKept: mode == .baseline,
-                                            cyclesPerPlane: cyclesPerPlane, backCycles: backCycles, timing: &timing)
-                }
-                if !plan.kFits {
-                    var rowPlanes = 0
-                    for j in keys { rowPlanes += Int(fixedPlanes ?? planes[row + j]) }
-                    frontEnd = max(frontEnd, frontStart + Self.ceilDiv(rowPlanes * d, 8 * bytesPerCycle))
-                }
-                // Row boundary: normalise after the row's last entry and after its front-end is done.
-                state.backFree = max(state.backFree, frontEnd) + normalizeCycles
-                timing.backBusyCycles += normalizeCycles
-                now = frontEnd
-            }
-            if fronts { failedGroups = groupSucceeded ? 0 : failedGroups + 1 }
         }
         timing.cycles = max(now, state.backFree)
         return timing
