@@ -20,7 +20,7 @@ struct PackedMatrices {
     /// [batch, queries]: keys [0, keyEnd) are valid for the query (0 = a masked row).
     var keyEnd: [Int32]
 
-    init(_ layer: LayerTrace) {
+    init(_ layer: LayerTrace, parallel: Bool) {
         let align = Int(LEOPARD_ROW_ALIGN)
         let stride = (layer.headDim + align - 1) / align * align
         self.stride = stride
@@ -33,14 +33,20 @@ struct PackedMatrices {
             k.withUnsafeMutableBufferPointer { kBlocks in
                 layer.q.withUnsafeBufferPointer { qSource in
                     layer.k.withUnsafeBufferPointer { kSource in
-                        for m in 0..<matrices {
+                        let qBase = qRows.baseAddress!, kBase = kBlocks.baseAddress!
+                        func pack(_ m: Int) {
                             let b = m / layer.headCount, h = m % layer.headCount
                             leopard_pack_rows(qSource.baseAddress! + layer.queryOffset(batch: b, head: h, query: 0),
                                               Int32(layer.queryCount), Int32(layer.headDim), Int32(stride),
-                                              qRows.baseAddress! + m * layer.queryCount * stride)
+                                              qBase + m * layer.queryCount * stride)
                             leopard_pack_keys8(kSource.baseAddress! + layer.keyOffset(batch: b, head: h, key: 0),
                                                Int32(layer.keyCount), Int32(layer.headDim), Int32(stride),
-                                               kBlocks.baseAddress! + m * kPerMatrix)
+                                               kBase + m * kPerMatrix)
+                        }
+                        if parallel && matrices > 1 {
+                            DispatchQueue.concurrentPerform(iterations: matrices) { pack($0) }
+                        } else {
+                            for m in 0..<matrices { pack(m) }
                         }
                     }
                 }
@@ -69,9 +75,11 @@ extension BitSerialEngine {
         let n = layer.keyCount, queries = layer.queryCount
         let matrixSize = queries * n
         let matrices = layer.batchSize * layer.headCount
-        var planes = [UInt8](repeating: 0, count: matrices * matrixSize)
-        var kept = [UInt8](repeating: 0, count: matrices * matrixSize)
-        let packed = PackedMatrices(layer)
+        // The kernel writes every entry (zeros outside the valid keys), so the outputs start uninitialised
+        // (no serial zero-fill pass before the parallel region).
+        var planes = [UInt8](unsafeUninitializedCapacity: matrices * matrixSize) { _, count in count = matrices * matrixSize }
+        var kept = [UInt8](unsafeUninitializedCapacity: matrices * matrixSize) { _, count in count = matrices * matrixSize }
+        let packed = PackedMatrices(layer, parallel: parallel)
         let rowBlock = Self.matrixKernelRowBlock
         let blocksPerMatrix = (queries + rowBlock - 1) / rowBlock
         let items = matrices * blocksPerMatrix

@@ -250,6 +250,12 @@ __attribute__((target(KERNEL_TARGET))) static void KFN(score_matrix)(
         const int32_t *keyEnd, int bits, int64_t threshold, uint8_t *planes, uint8_t *kept, long *counts) {
     const int pairs = stride / 2;
     const long blockElements = 16L * pairs;  // int16 per 8-key block
+    // Entries past each query's valid keys (whole rows for masked queries) are 0 in both outputs.
+    for (int i = 0; i < queryCount; i++) {
+        int end = keyEnd[i];
+        memset(planes + (long)i * keyCount + end, 0, (size_t)(keyCount - end));
+        memset(kept + (long)i * keyCount + end, 0, (size_t)(keyCount - end));
+    }
     int i0 = 0;
     while (i0 < queryCount) {
         int rows = queryCount - i0 < 4 ? queryCount - i0 : 4;

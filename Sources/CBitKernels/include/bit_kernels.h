@@ -45,8 +45,7 @@ void leopard_pack_keys8(const int32_t *k, int keyCount, int d, int stride, int16
 
 /// Scores every query row of one matrix: q holds queryCount rows padded to stride (leopard_pack_rows),
 /// kPacked the matrix's keys (leopard_pack_keys8). Query i sees keys [0, keyEnd[i]) (0 = a masked row,
-/// skipped); planes and kept are [queryCount, keyCount] (entries outside the valid keys are not written: the
-/// caller zeroes them). counts[1...16] += histogram of planes over the whole matrix, counts[17] += kept scores
+/// skipped); planes and kept are [queryCount, keyCount], every entry written (0 outside the valid keys). counts[1...16] += histogram of planes over the whole matrix, counts[17] += kept scores
 /// (counts[0] is unspecified: ignore it). Only when leopard_matrix_kernel_available(stride, bits).
 void leopard_score_matrix(const int16_t *q, int queryCount, const int16_t *kPacked, int keyCount, int stride,
                           const int32_t *keyEnd, int bits, int64_t threshold, uint8_t *planes, uint8_t *kept,
