@@ -47,8 +47,9 @@ let package = Package(
         // Workloads: attention traces and their .npy/meta.json form, quantisation, per-layer statistics.
         .target(name: "Workloads", dependencies: ["Basics"]),
         // AcceleratorModel: bit-serial engine, cycle-level and analytic models, energy/area tables.
-        // CBitKernels: the engine's 16-bit multiply-add row kernels in C (SSE2/AVX2/AVX-512BW chosen at run time),
-        // owned by AcceleratorModel only.
+        // CBitKernels: the engine's 16-bit multiply-add kernels in C (matrix kernel: AVX2 / AVX-512 VNNI; row kernel:
+        // portable / SSE2 / AVX2; chosen at run time) and the cycle model's fast row scheduler (AVX2), owned by
+        // AcceleratorModel only.
         .target(name: "CBitKernels"),
         .target(name: "AcceleratorModel", dependencies: ["Basics", "Workloads", "CBitKernels"],
                 exclude: ["HARDWARE.md", "Tables"]),

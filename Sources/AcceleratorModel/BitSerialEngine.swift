@@ -14,8 +14,9 @@
 // which is ≥ 0, non-decreasing in m and ≤ (2^m − 1)·|q|₁. A pruned score (gap G = T − S > 0) terminates at
 // m* = max{m ≤ B−1 : f(m) < G}; the planes processed are B − m*. Every m with (2^m − 1)·|q|₁ < G is certainly
 // below m*, so we start from the largest such m and test upward with one dot product q·low_m(k) per step
-// (usually one or two). S and q·low_m(k) use 16-bit inputs with 32-bit sums (pmaddwd-style) when
-// d·2^(2B−2) < 2^31 guarantees no overflow; otherwise the exact 64-bit reference runs.
+// (usually two). S and q·low_m(k) use 16-bit inputs with 32-bit sums (pmaddwd-style): the matrix kernel
+// (BitSerialEngine+Matrix.swift; an int16 GEMM micro-kernel, 8 keys per vector) when d·2^(2B−2) < 2^30, else
+// the row kernel (one key at a time) when d·2^(2B−2) < 2^31; otherwise the exact 64-bit reference runs.
 
 import CBitKernels
 import Dispatch
@@ -72,8 +73,19 @@ public enum BitSerialEngine {
         }
     }
 
-    /// The whole layer with the fast path (falls back to the reference when 32-bit sums could overflow).
+    /// The whole layer with the fast path: the matrix kernel when its 32-bit guard admits the layer, else the
+    /// row kernel, else (when even the row kernel's sums could overflow) the reference.
     public static func run(_ layer: LayerTrace, parallel: Bool = true) -> LayerOutcome {
+        let align = Int(LEOPARD_ROW_ALIGN)
+        let stride = (layer.headDim + align - 1) / align * align
+        if leopard_matrix_kernel_available(Int32(stride), Int32(layer.bits)) != 0 {
+            return runMatrixKernel(layer, parallel: parallel)
+        }
+        return runRowKernel(layer, parallel: parallel)
+    }
+
+    /// The row kernel (one key at a time; for layers the matrix kernel does not admit, and for tests).
+    static func runRowKernel(_ layer: LayerTrace, parallel: Bool) -> LayerOutcome {
         let align = Int(LEOPARD_ROW_ALIGN)
         let worst = Double((layer.headDim + align - 1) / align * align) * Double(1 << (2 * layer.bits - 2))
         guard worst < Double(Int32.max) else { return runReference(layer, parallel: parallel) }

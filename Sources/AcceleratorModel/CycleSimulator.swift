@@ -13,9 +13,14 @@
 //     (normalizeCycles) after its last entry and after the row's front-end has finished;
 //   • when K does not fit, the row's processed planes are streamed from DRAM and the row's front-end cannot end
 //     before they have arrived (bandwidth bound per row).
-// Units are kept in a calendar of per-cycle bitmasks (bit u = unit u has an event then), so finding the next
-// event and the lowest-index unit is a trailing-zero count, not a heap operation.
+// Two implementations of a row give identical results. The general path (SchedulerState.runRow, the
+// reference) keeps units in a calendar of per-cycle bitmasks (bit u = unit u has an event then), so finding the
+// next event and the lowest-index unit is a trailing-zero count, and it models FIFO stalls. The fast path
+// (CycleSimulator+FastRows.swift, C in CBitKernels/schedule_row.c) tracks unit free times only, as a sorted
+// vector, for hardware with ≤ 16 units, and hands a row back to the general path when a unit would stall.
+// Tests compare the two on random and adversarial rows, hardware points and modes.
 
+import CBitKernels
 import Dispatch
 import Workloads
 
@@ -42,6 +47,8 @@ struct CycleSimulator {
     let normalizeCycles: Int
     let rowSetup: Int
     let bytesPerCycle: Int
+    /// Rows try the fast path (CycleSimulator+FastRows.swift) first; tests turn it off to compare.
+    var fastPath = true
 
     init(hardware hw: HardwareConfig, layer: LayerTrace, mode: SimulationMode) {
         hardware = hw
@@ -73,6 +80,7 @@ struct CycleSimulator {
                     func body(_ m: Int) {
                         var state = SchedulerState(units: hardware.qkUnits, fifoDepth: hardware.fifoDepth,
                                                    horizon: layer.bits * cyclesPerPlane + 2)
+                        state.fastPathEnabled = fastPath
                         out[m] = simulateMatrix(batch: m / layer.headCount, head: m % layer.headCount,
                                                 planes: planes.baseAddress!, kept: kept.baseAddress!, state: &state)
                     }
@@ -102,23 +110,62 @@ struct CycleSimulator {
         var now = Self.ceilDiv(loadBits, 8 * bytesPerCycle)
         state.startMatrix(at: now)
         let fixedPlanes: UInt8? = mode == .pruningAndTermination ? nil : UInt8(bits)
-        for i in 0..<layer.queryCount {
-            let keys = layer.validKeys(batch: b, query: i)
-            guard !keys.isEmpty else { continue }
-            let row = ((b * layer.headCount + h) * layer.queryCount + i) * layer.keyCount
-            let frontStart = now + rowSetup
-            var frontEnd = state.runRow(start: frontStart, keys: keys, planes: planes + row, kept: kept + row,
-                                        fixedPlanes: fixedPlanes, allKept: mode == .baseline,
-                                        cyclesPerPlane: cyclesPerPlane, backCycles: backCycles, timing: &timing)
-            if !plan.kFits {
-                var rowPlanes = 0
-                for j in keys { rowPlanes += Int(fixedPlanes ?? planes[row + j]) }
-                frontEnd = max(frontEnd, frontStart + Self.ceilDiv(rowPlanes * d, 8 * bytesPerCycle))
+        let matrixRows = (b * layer.headCount + h) * layer.queryCount
+        // Rows in groups of up to four: the fast path computes their front-ends together (they do not depend
+        // on the state), then each row's back-end in order; a row it cannot take runs on the general path.
+        let scratch = state.fastPathEnabled ? state.prepareFastRows(keyCount: layer.keyCount) : nil
+        let groupSize = Int(LEOPARD_FRONT_ROWS)
+        var failedGroups = 0  // consecutive groups the fast path handed back entirely
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: groupSize) { queries in  // the group's query indices
+            var i = 0
+            while i < layer.queryCount {
+                var count = 0
+                while count < groupSize && i < layer.queryCount {
+                    let keys = layer.validKeys(batch: b, query: i)
+                    if !keys.isEmpty {
+                        queries[count] = i
+                        if let scratch {
+                            let row = (matrixRows + i) * layer.keyCount + keys.lowerBound
+                            scratch.keys[count] = LeopardRowKeys(planes: planes + row, kept: kept + row,
+                                                                 keyCount: Int32(keys.count))
+                        }
+                        count += 1
+                    }
+                    i += 1
+                }
+                guard count > 0 else { break }
+                // Rows whose FIFO stalls go back to the general path; after two whole groups of them (e.g. the
+                // baseline mode, where every row stalls) the rest of the matrix skips the fast attempt.
+                let fronts = scratch != nil && failedGroups < 2
+                    && state.fastFronts(count: count, fixedPlanes: fixedPlanes, allKept: mode == .baseline,
+                                        cyclesPerPlane: cyclesPerPlane)
+                var groupSucceeded = false
+                for slot in 0..<count {
+                    let keys = layer.validKeys(batch: b, query: queries[slot])
+                    let row = (matrixRows + queries[slot]) * layer.keyCount
+                    let frontStart = now + rowSetup
+                    var frontEnd: Int
+                    if fronts, let end = state.fastBack(slot: slot, start: frontStart, backCycles: backCycles, timing: &timing) {
+                        frontEnd = end
+                        groupSucceeded = true
+                    } else {
+                        if fronts { state.handedBack += 1 }
+                        frontEnd = state.runRow(start: frontStart, keys: keys, planes: planes + row, kept: kept + row,
+                                                fixedPlanes: fixedPlanes, allKept: mode == .baseline,
+                                                cyclesPerPlane: cyclesPerPlane, backCycles: backCycles, timing: &timing)
+                    }
+                    if !plan.kFits {
+                        var rowPlanes = 0
+                        for j in keys { rowPlanes += Int(fixedPlanes ?? planes[row + j]) }
+                        frontEnd = max(frontEnd, frontStart + Self.ceilDiv(rowPlanes * d, 8 * bytesPerCycle))
+                    }
+                    // Row boundary: normalise after the row's last entry and after its front-end is done.
+                    state.backFree = max(state.backFree, frontEnd) + normalizeCycles
+                    timing.backBusyCycles += normalizeCycles
+                    now = frontEnd
+                }
+                if fronts { failedGroups = groupSucceeded ? 0 : failedGroups + 1 }
             }
-            // Row boundary: normalise after the row's last entry and after its front-end is done.
-            state.backFree = max(state.backFree, frontEnd) + normalizeCycles
-            timing.backBusyCycles += normalizeCycles
-            now = frontEnd
         }
         timing.cycles = max(now, state.backFree)
         return timing
@@ -165,6 +212,14 @@ struct SchedulerState {
         ringMask = size - 1
         buckets = [UInt64](repeating: 0, count: size * words)
     }
+
+    /// Whether rows try the C fast path first (tests turn it off to compare with the general path).
+    var fastPathEnabled = true
+    /// Rows the fast path scheduled, and rows it handed back to the general path (tests check both occur).
+    var fastRows = 0
+    var handedBack = 0
+    /// Buffers of the fast path (CycleSimulator+FastRows.swift), allocated on first use.
+    var fastScratch: FastRowScratch?
 
     mutating func startMatrix(at time: Int) {
         pushCount = 0

@@ -3,6 +3,8 @@
 // derives f and why this gives exactly the plane at which the hardware terminates).
 #include "bit_kernels.h"
 
+#include <string.h>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define LEOPARD_X86 1
@@ -166,6 +168,25 @@ __attribute__((target("avx2"))) static void row_avx2(const int16_t *q, const int
     ROW_LOOP(dot_avx2, low_dots2_avx2, low_dot_avx2, count_certain_avx2)
 }
 
+// The matrix kernel (score_matrix_template.h), once per instruction set.
+#define KERNEL_TARGET "avx2"
+#define KERNEL_SUFFIX _avx2
+#define DOT_ACC(acc, a, b) _mm256_add_epi32(acc, _mm256_madd_epi16(a, b))
+#include "score_matrix_template.h"
+#undef KERNEL_TARGET
+#undef KERNEL_SUFFIX
+#undef DOT_ACC
+
+#define KERNEL_TARGET "avx2,avx512f,avx512vl,avx512bw,avx512cd,avx512vnni"
+#define KERNEL_SUFFIX _vnni
+#define KERNEL_HAS_LZCNT 1
+#define DOT_ACC(acc, a, b) _mm256_dpwssd_epi32(acc, a, b)
+#include "score_matrix_template.h"
+#undef KERNEL_TARGET
+#undef KERNEL_SUFFIX
+#undef KERNEL_HAS_LZCNT
+#undef DOT_ACC
+
 #endif
 
 static int kernel_level = -1;
@@ -176,6 +197,8 @@ static int detect_level(void) {
         __builtin_cpu_init();
         level = 1;
         if (__builtin_cpu_supports("avx2")) level = 2;
+        if (level == 2 && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512vnni")) level = 3;
 #endif
         return level;
 }
@@ -196,9 +219,55 @@ void leopard_score_row(const int16_t *q, const int16_t *k, int keyBegin, int key
                        uint8_t *planes, uint8_t *kept) {
     switch (leopard_kernel_level()) {
 #ifdef LEOPARD_X86
+    case 3:
     case 2: row_avx2(q, k, keyBegin, keyEnd, stride, bits, threshold, certain, slack, planes, kept); return;
     case 1: row_sse2(q, k, keyBegin, keyEnd, stride, bits, threshold, certain, slack, planes, kept); return;
 #endif
     default: row_plain(q, k, keyBegin, keyEnd, stride, bits, threshold, certain, slack, planes, kept); return;
+    }
+}
+
+int leopard_matrix_kernel_available(int stride, int bits) {
+    // |S|, every bound and every gap must fit int32 with room for Tc − S: stride·2^(2B−2) < 2^30.
+    double worst = (double)stride * (double)((int64_t)1 << (2 * bits - 2));
+    return leopard_kernel_level() >= 2 && bits >= 2 && bits <= 16 && stride % LEOPARD_ROW_ALIGN == 0
+        && worst < (double)(1 << 30);
+}
+
+long leopard_packed_keys8_count(int keyCount, int stride) {
+    long blocks = (keyCount + 15) / 16 * 2;  // an even number of 8-key blocks (the kernel reads pairs)
+    return blocks * 8 * stride;
+}
+
+void leopard_pack_rows(const int32_t *values, int rowCount, int d, int stride, int16_t *out) {
+    for (int r = 0; r < rowCount; r++) {
+        const int32_t *src = values + (long)r * d;
+        int16_t *dst = out + (long)r * stride;
+        for (int t = 0; t < d; t++) dst[t] = (int16_t)src[t];
+        for (int t = d; t < stride; t++) dst[t] = 0;
+    }
+}
+
+void leopard_pack_keys8(const int32_t *k, int keyCount, int d, int stride, int16_t *out) {
+    long total = leopard_packed_keys8_count(keyCount, stride);
+    memset(out, 0, (size_t)total * sizeof(int16_t));
+    const int pairs = stride / 2;
+    for (int j = 0; j < keyCount; j++) {
+        int16_t *block = out + (long)(j / 8) * 16 * pairs;
+        int lane = j % 8;
+        const int32_t *src = k + (long)j * d;
+        for (int t = 0; t < d; t++) block[16 * (t / 2) + 2 * lane + (t % 2)] = (int16_t)src[t];
+    }
+}
+
+void leopard_score_matrix(const int16_t *q, int queryCount, const int16_t *kPacked, int keyCount, int stride,
+                          const int32_t *keyEnd, int bits, int64_t threshold, uint8_t *planes, uint8_t *kept,
+                          long *counts) {
+    switch (leopard_kernel_level()) {
+#ifdef LEOPARD_X86
+    case 3: score_matrix_vnni(q, queryCount, kPacked, keyCount, stride, keyEnd, bits, threshold, planes, kept, counts); return;
+    case 2: score_matrix_avx2(q, queryCount, kPacked, keyCount, stride, keyEnd, bits, threshold, planes, kept, counts); return;
+#endif
+    default: __builtin_trap();  // callers check leopard_matrix_kernel_available first
     }
 }
