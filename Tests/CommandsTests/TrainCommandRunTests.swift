@@ -17,7 +17,8 @@ struct TrainCommandRunTests {
         try rows.write(toFile: root + "/glue/SST-2/dev.tsv", atomically: true, encoding: .utf8)
         let out = root + "/out"
         let r = runLeopard(["train", "--model", "bert-tiny", "--task", "glue/sst2", "--epochs", "1", "--fine-tune-epochs", "1",
-                            "--lambda", "1", "--threads", "1", "--out", out, "--json"], environment: ["LEOPARD_DATA": root])
+                            "--lambda", "1", "--fine-tune-lr", "3e-4", "--threshold-lr", "0.03", "--threshold-quantile", "0.2",
+                            "--threads", "1", "--out", out, "--json"], environment: ["LEOPARD_DATA": root])
         #expect(r.exitCode == 0, "stderr: \(r.stderr)")
         let json = try JSONParser.parse(r.stdout)
         for key in ["dense_metric", "pruned_metric", "prune_rate", "metric_name", "higher_is_better", "thresholds",
@@ -31,10 +32,10 @@ struct TrainCommandRunTests {
         }
         // The carved validation: 96 rows minus 9 → 87 training examples.
         #expect(json["training_examples"] == JSONValue(87))
-        // Fine-tuning again from the written dense checkpoint (settings given explicitly) reproduces the first run.
+        // Fine-tuning again from the written dense checkpoint with the same fine-tuning flags reproduces the first run.
         let again = runLeopard(["train", "--model", "bert-tiny", "--task", "glue/sst2", "--dense", out + "/dense.safetensors",
-                                "--fine-tune-epochs", "1", "--lambda", "1", "--fine-tune-lr", "1e-4", "--threshold-lr", "0.02",
-                                "--threshold-quantile", "0.1", "--threads", "1", "--json"], environment: ["LEOPARD_DATA": root])
+                                "--fine-tune-epochs", "1", "--lambda", "1", "--fine-tune-lr", "3e-4", "--threshold-lr", "0.03",
+                                "--threshold-quantile", "0.2", "--threads", "1", "--json"], environment: ["LEOPARD_DATA": root])
         #expect(again.exitCode == 0, "stderr: \(again.stderr)")
         let second = try JSONParser.parse(again.stdout)
         for key in ["dense_metric", "pruned_metric", "prune_rate", "thresholds", "validation"] {
