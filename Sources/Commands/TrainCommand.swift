@@ -11,7 +11,7 @@ import Training
 public struct TrainCommand: Command {
     public static let configuration = CommandConfiguration(
         name: "train", abstract: "Train a model densely, then learn pruning thresholds per λ and evaluate them against baselines.",
-        usage: "--model M --task T [--lambda X[,Y…]] [--epochs N] [--fine-tune-epochs N] [--seed N] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
+        usage: "--model M --task T [--lambda X[,Y…]] [--epochs N] [--fine-tune-epochs N] [--seed N] [--fine-tune-lr X] [--threshold-lr X] [--threshold-quantile Q] [--dense FILE] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
         discussion: """
         The loss during fine-tuning is L_task + λ·mean over layers of the soft kept fraction of valid scores. With
         --out DIR: DIR/dense.safetensors, DIR/pruned.safetensors and the attention trace DIR/trace/layer-NN/
@@ -26,6 +26,10 @@ public struct TrainCommand: Command {
             ArgumentHelp("--epochs N", "dense training epochs (default: the preset's)"),
             ArgumentHelp("--fine-tune-epochs N", "threshold fine-tuning epochs per λ (default: the preset's)"),
             ArgumentHelp("--seed N", "seed of initialisation, data order and dropout (default 1)"),
+            ArgumentHelp("--fine-tune-lr X", "peak learning rate of the weights during fine-tuning (default: the preset's)"),
+            ArgumentHelp("--threshold-lr X", "learning rate of the thresholds (default: the preset's)"),
+            ArgumentHelp("--threshold-quantile Q", "thresholds start at the Q-quantile of the dense validation scores (default: the preset's)"),
+            ArgumentHelp("--dense FILE", "skip dense training: start from this dense.safetensors of an earlier run (same model, task, seed)"),
             ArgumentHelp("--init DIR", "pretrained presets (bert-minilm): Hugging Face BERT folder with config.json, model.safetensors, vocab.txt"),
             ArgumentHelp("--per-head", "one threshold per head instead of per layer"),
             ArgumentHelp("--bits B", "Q/K bits for the quantised baseline and the trace (default 12)"),
@@ -41,6 +45,10 @@ public struct TrainCommand: Command {
     let epochs: Int?
     let fineTuneEpochs: Int?
     let seed: UInt64
+    let fineTuneLearningRate: Double?
+    let thresholdLearningRate: Double?
+    let thresholdQuantile: Double?
+    let denseCheckpoint: String?
     let initDirectory: String?
     let perHead: Bool
     let bits: Int
@@ -70,6 +78,17 @@ public struct TrainCommand: Command {
         epochs = try arguments.intOption("--epochs", range: 0...1000)
         fineTuneEpochs = try arguments.intOption("--fine-tune-epochs", range: 0...1000)
         seed = UInt64(try arguments.intOption("--seed", range: 0...Int(Int32.max)) ?? 1)
+        fineTuneLearningRate = try Self.positiveNumber("--fine-tune-lr", &arguments)
+        thresholdLearningRate = try Self.positiveNumber("--threshold-lr", &arguments)
+        if let text = try arguments.option("--threshold-quantile") {
+            guard let q = Double(text), q >= 0, q < 1 else {
+                throw UsageError("--threshold-quantile = \(text); expected a number in [0, 1)")
+            }
+            thresholdQuantile = q
+        } else {
+            thresholdQuantile = nil
+        }
+        denseCheckpoint = try arguments.option("--dense")
         initDirectory = try arguments.option("--init")
         perHead = try arguments.flag("--per-head")
         bits = try arguments.intOption("--bits", range: 2...16) ?? 12
@@ -84,11 +103,15 @@ public struct TrainCommand: Command {
         Compute.setThreads(threads)
         var preset = try Presets.named(model)
         if let initDirectory { preset = try preset.initialised(from: initDirectory) }
+        if let fineTuneLearningRate { preset.fineTuneLearningRate = fineTuneLearningRate }
+        if let thresholdLearningRate { preset.thresholdLearningRate = thresholdLearningRate }
+        if let thresholdQuantile { preset.thresholdInitialisation = .denseQuantile(thresholdQuantile) }
         var settings = PruningSettings(preset: preset, taskName: task,
                                        dataDirectory: DataDirectory.resolve(explicit: dataDirectory, environment: io.environment),
                                        seed: seed, lambdas: lambdas, epochs: epochs, fineTuneEpochs: fineTuneEpochs,
                                        outputDirectory: out)
         settings.perHeadThresholds = perHead
+        settings.denseCheckpoint = denseCheckpoint
         settings.quantizationBits = bits
         let reports = try PruningProtocol.run(settings) { event in
             io.printError("\(event.stage): epoch \(event.epoch + 1)/\(event.epochs) step \(event.step)/\(event.stepsPerEpoch) loss \(Self.format(event.meanLoss, 4))")
@@ -100,6 +123,12 @@ public struct TrainCommand: Command {
         for r in reports { print(r, io) }
     }
 
+    static func positiveNumber(_ name: String, _ arguments: inout Arguments) throws -> Double? {
+        guard let text = try arguments.option(name) else { return nil }
+        guard let x = Double(text), x.isFinite, x > 0 else { throw UsageError("\(name) = \(text); expected a number > 0") }
+        return x
+    }
+
     static func format(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
 
     func print(_ r: PruningReport, _ io: CommandIO) {
@@ -108,6 +137,7 @@ public struct TrainCommand: Command {
         io.print("metric            \(r.metricName) (\(r.higherIsBetter ? "higher" : "lower") is better)")
         io.print("dense             \(f(r.denseMetric, 4))")
         io.print("pruned (learned)  \(f(r.prunedMetric, 4))   prune rate \(f(r.pruneRate, 4))   loss \(f(r.metricLoss, 4))")
+        io.print("validation        dense \(f(r.validation.denseMetric, 4))   pruned \(f(r.validation.prunedMetric, 4))   prune rate \(f(r.validation.pruneRate, 4))")
         io.print("per-layer rates   " + r.layerPruneRates.map { f($0, 3) }.joined(separator: " "))
         io.print("thresholds        " + r.thresholds.map { $0.map { f($0, 3) }.joined(separator: "/") }.joined(separator: " "))
         io.print("top-k             \(f(r.topK.metric, 4))   prune rate \(f(r.topK.pruneRate, 4))")

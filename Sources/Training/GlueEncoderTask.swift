@@ -52,6 +52,12 @@ public final class GlueEncoderTask: PruningTask {
     public var batchesPerEpoch: Int { trainRows.count / batchSize }
     /// Training examples per epoch.
     public var trainingExamples: Int { trainRows.count }
+    public var modelMetadata: [String: String] { classifier.metadata }
+
+    /// Dropout is the only randomness in training mode.
+    public func reseedTrainingNoise(_ seed: UInt64) {
+        classifier.dropoutGenerator = SeededGenerator(seed: seed ^ 0xD50F_0A7E)
+    }
 
     public init(presetName: String, shape: EncoderPresetShape, taskName: String, dataDirectory: DataDirectory,
                 seed: UInt64, batchSize: Int) throws {

@@ -1,15 +1,17 @@
 // The learned-pruning protocol (DESIGN.md §1), written once against `PruningTask`:
-//   1. Dense training (AdamW, 10% linear warmup, linear decay, clip 1.0) → dense metric on the test split,
-//      `dense.safetensors`.
+//   1. Dense training (AdamW, 10% linear warmup, linear decay, clip 1.0) → dense metric on the test and validation
+//      splits, `dense.safetensors` (or: load the dense checkpoint of an earlier run, `denseCheckpoint`).
 //   2. For each λ: reload the SAME dense weights (from the checkpoint file when one was written), install one
 //      ThresholdScoreTransform per attention layer with regulariser weight λ/L (so the loss is L_task + λ·mean_ℓ R_ℓ,
 //      R_ℓ the soft kept fraction of layer ℓ over its valid scores), fine-tune weights (AdamW at the preset's
 //      fine-tune rate, a tenth of the dense peak by default, same schedule shape) and thresholds (Adam, own constant
-//      learning rate) together.
+//      learning rate) together. Dropout restarts from the seed before every fine-tuning, so a λ gives the same
+//      result alone, in a list, or from a loaded dense checkpoint.
 //      Threshold initialisation (default `denseQuantile(0.1)`): each layer starts at the 10% quantile of its dense
 //      valid scores on (up to) `calibrationExamples` validation examples — a start that prunes little, so λ alone
 //      decides how far the thresholds rise; `constant(x)` starts every layer at x.
-//   3. Hard-rule evaluation on the test split: pruned metric, per-layer and overall prune rates, thresholds.
+//   3. Hard-rule evaluation on the validation split (metric and prune rate, for choosing settings) and on the test
+//      split: pruned metric, per-layer and overall prune rates, thresholds.
 //   4. On the same DENSE weights: top-k per row (keep fraction 1 − learned prune rate) and the fixed threshold
 //      (each layer's threshold = its dense-score quantile at the learned overall prune rate, calibrated on the
 //      validation examples), and the dense metric with q/k fake-quantised to B bits alone.
@@ -44,6 +46,9 @@ public struct PruningSettings: Sendable {
     public var evaluationLimit: Int?
     /// Where dense.safetensors, pruned.safetensors and trace/ go (nil = nothing written).
     public var outputDirectory: String?
+    /// Start from this dense checkpoint (a `dense.safetensors` written by an earlier run of the same preset, task
+    /// and seed) instead of training densely; its metadata must match (preset, task, seed, model config).
+    public var denseCheckpoint: String?
 
     public init(preset: Preset, taskName: String, dataDirectory: DataDirectory, seed: UInt64 = 1, lambdas: [Double]? = nil,
                 epochs: Int? = nil, fineTuneEpochs: Int? = nil, outputDirectory: String? = nil) {
@@ -76,15 +81,25 @@ public enum PruningProtocol {
         let model = task.model, parameters = task.parameters
         let layers = model.attentionLayerCount
 
-        // 1. Dense training.
+        // 1. Dense training (or the dense checkpoint of an earlier run).
         let denseStart = Date()
-        try train(task, epochs: settings.epochs, learningRate: Float(settings.preset.learningRate), thresholds: nil,
-                  stage: "dense", progress: progress)
+        var metadata = checkpointMetadata(task, settings)
+        var denseEpochs = settings.epochs
+        if let path = settings.denseCheckpoint {
+            let file = try SafetensorsFile.read(path: path)
+            try checkDenseCheckpoint(file.metadata, expected: metadata, path: path)
+            try parameters.load(from: file)
+            denseEpochs = file.metadata["epochs"].flatMap { Int($0) } ?? denseEpochs
+            metadata["epochs"] = String(denseEpochs)
+        } else {
+            try train(task, epochs: settings.epochs, learningRate: Float(settings.preset.learningRate), thresholds: nil,
+                      stage: "dense", progress: progress)
+        }
         let denseSeconds = Date().timeIntervalSince(denseStart)
         model.scoreTransforms = Array(repeating: nil, count: layers)
         let denseMetric = try task.evaluate(.test, limit: settings.evaluationLimit)
+        let denseValidationMetric = try task.evaluate(.validation, limit: settings.evaluationLimit)
         var denseValues = Array(UnsafeBufferPointer(start: parameters.values.pointer, count: parameters.values.count))
-        let metadata = checkpointMetadata(task, settings)
         if let out = settings.outputDirectory {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let path = out + "/dense.safetensors"
@@ -129,13 +144,17 @@ public enum PruningProtocol {
                                                regularizerWeight: lambda / Double(layers))
             }
             model.scoreTransforms = transforms
+            task.reseedTrainingNoise(settings.seed &+ 0x5EED_F1E7)
             let fineTuneStart = Date()
             let stage = "fine-tune λ=\(CanonicalJSON.formatNumber(lambda))"
             try train(task, epochs: settings.fineTuneEpochs, learningRate: Float(settings.preset.fineTuneLearningRate),
                       thresholds: (transforms, Float(settings.preset.thresholdLearningRate)), stage: stage, progress: progress)
             let fineTuneSeconds = Date().timeIntervalSince(fineTuneStart)
 
-            // 3. Hard-rule evaluation.
+            // 3. Hard-rule evaluation: validation (for choosing settings without looking at test), then test.
+            for t in transforms { t.resetCounters() }
+            let prunedValidationMetric = try task.evaluate(.validation, limit: settings.evaluationLimit)
+            let validationPruneRate = transforms.map(\.counts).reduce(PruneCounts(), +).pruneRate
             for t in transforms { t.resetCounters() }
             let prunedMetric = try task.evaluate(.test, limit: settings.evaluationLimit)
             let layerCounts = transforms.map(\.counts)
@@ -180,30 +199,39 @@ public enum PruningProtocol {
                 denseMetric: denseMetric, prunedMetric: prunedMetric, pruneRate: pruneRate,
                 layerPruneRates: layerCounts.map(\.pruneRate), thresholds: thresholds,
                 thresholdInitialisation: settings.thresholdInitialisation.description,
+                validation: ValidationResult(denseMetric: denseValidationMetric, prunedMetric: prunedValidationMetric,
+                                             pruneRate: validationPruneRate),
                 topK: BaselineResult(metric: topKMetric, pruneRate: topKRate),
                 fixedThreshold: BaselineResult(metric: fixedMetric, pruneRate: fixedRate,
                                                thresholds: fixedThresholds.map { Double($0) }),
                 quantizedBits: settings.quantizationBits, quantizedMetric: quantizedMetric, trace: trace,
-                parameterCount: parameters.parameterCount, trainingExamples: trainingExamples(task),
-                epochs: settings.epochs, fineTuneEpochs: settings.fineTuneEpochs,
+                parameterCount: parameters.parameterCount, trainingExamples: task.trainingExamples,
+                epochs: denseEpochs, fineTuneEpochs: settings.fineTuneEpochs,
                 denseSeconds: denseSeconds, fineTuneSeconds: fineTuneSeconds,
                 wallSeconds: Date().timeIntervalSince(started)))
         }
         return reports
     }
 
-    /// Training examples per epoch; 0 when the family does not say.
-    static func trainingExamples(_ task: any PruningTask) -> Int {
-        (task as? GlueEncoderTask)?.trainingExamples ?? (task as? PretrainedGlueTask)?.trainingExamples ?? 0
-    }
-
+    /// Safetensors metadata of the checkpoints: the model's configuration (`PruningTask.modelMetadata`) plus what
+    /// produced the weights.
     static func checkpointMetadata(_ task: any PruningTask, _ settings: PruningSettings) -> [String: String] {
-        var metadata = (task.model as? BertClassifier)?.metadata ?? [:]
+        var metadata = task.modelMetadata
         metadata["preset"] = task.presetName
         metadata["task"] = task.task.name
         metadata["seed"] = String(settings.seed)
         metadata["epochs"] = String(settings.epochs)
         return metadata
+    }
+
+    /// A dense checkpoint given with `denseCheckpoint` must come from the same preset, task, seed and model
+    /// configuration (the config also pins the vocabulary size and sequence length).
+    static func checkDenseCheckpoint(_ found: [String: String], expected: [String: String], path: String) throws {
+        for key in ["preset", "task", "seed", "config"] where found[key] != expected[key] {
+            throw InputError(file: path, place: "__metadata__.\(key)",
+                             problem: "found \(found[key].map { "\"\($0)\"" } ?? "nothing"), expected \"\(expected[key] ?? "")\" "
+                                 + "(the dense checkpoint must come from the same preset, task and seed)")
+        }
     }
 
     /// Epochs of minibatch steps: AdamW on the weights (peak `learningRate`, 10% warmup, linear decay to 0, global

@@ -14,6 +14,18 @@ public struct BaselineResult: Sendable, Equatable {
     }
 }
 
+/// The same run measured on the validation split (dense and pruned), for choosing λ and other settings without
+/// looking at the test split.
+public struct ValidationResult: Sendable, Equatable {
+    public var denseMetric: Double
+    public var prunedMetric: Double
+    public var pruneRate: Double
+
+    public init(denseMetric: Double, prunedMetric: Double, pruneRate: Double) {
+        self.denseMetric = denseMetric; self.prunedMetric = prunedMetric; self.pruneRate = pruneRate
+    }
+}
+
 public struct TraceSummary: Sendable, Equatable {
     public var directory: String
     public var examples: Int
@@ -39,6 +51,8 @@ public struct PruningReport: Sendable, Equatable {
     /// Learned thresholds: per layer, one value (or one per head with per-head thresholds).
     public var thresholds: [[Double]]
     public var thresholdInitialisation: String
+    /// Dense and pruned metric and the prune rate on the validation split.
+    public var validation: ValidationResult
     public var topK: BaselineResult
     public var fixedThreshold: BaselineResult
     public var quantizedBits: Int
@@ -54,6 +68,9 @@ public struct PruningReport: Sendable, Equatable {
     public var wallSeconds: Double
 
     public var metricLoss: Double { higherIsBetter ? denseMetric - prunedMetric : prunedMetric - denseMetric }
+    public var validationMetricLoss: Double {
+        higherIsBetter ? validation.denseMetric - validation.prunedMetric : validation.prunedMetric - validation.denseMetric
+    }
 
     /// The `--json` object; `includeTiming: false` drops the wall-clock fields (for determinism checks).
     public func json(includeTiming: Bool = true) -> JSONValue {
@@ -71,6 +88,10 @@ public struct PruningReport: Sendable, Equatable {
             "layer_prune_rates": numbers(layerPruneRates),
             "thresholds": .array(thresholds.map { $0.count == 1 ? JSONValue($0[0]) : numbers($0) }),
             "threshold_init": .string(thresholdInitialisation),
+            "validation": .object([
+                "dense_metric": JSONValue(validation.denseMetric), "pruned_metric": JSONValue(validation.prunedMetric),
+                "metric_loss": JSONValue(validationMetricLoss), "prune_rate": JSONValue(validation.pruneRate),
+            ]),
             "baselines": .object([
                 "top_k": baseline(topK), "fixed_threshold": baseline(fixedThreshold),
                 "qk_quantized": .object(["bits": JSONValue(quantizedBits),

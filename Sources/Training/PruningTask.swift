@@ -2,6 +2,7 @@
 // evaluation, DESIGN.md §1) and a model family bound to a task's data. Each family (encoder on GLUE, decoder on
 // PTB/Shakespeare, ViT on Fashion-MNIST, MemN2N on bAbI) provides one conforming type; the protocol code is
 // written once against this.
+import Basics
 import Datasets
 import Models
 import Tensors
@@ -22,6 +23,16 @@ public protocol PruningTask: AnyObject {
     var model: any AttentionPrunable { get }
     /// Minibatches per training epoch (of the training subset in use).
     var batchesPerEpoch: Int { get }
+    /// Training examples per epoch (of the training subset in use): sentences, questions, images, or windows of
+    /// `sequenceLength` tokens for language models. Reported as `training_examples`.
+    var trainingExamples: Int { get }
+    /// What identifies the architecture in a checkpoint's safetensors metadata: at least `"config"`, the canonical
+    /// JSON of the model's configuration (sizes, heads, layers, vocabulary, sequence length, classes).
+    var modelMetadata: [String: String] { get }
+    /// Restarts every random stream used in training mode (dropout) from `seed`. The protocol calls it before
+    /// each fine-tuning, so a λ's result does not depend on what ran before it (other λ values, or dense training
+    /// in the same process vs a dense checkpoint loaded from disk). Tasks without randomness in training do nothing.
+    func reseedTrainingNoise(_ seed: UInt64)
     /// Forward + backward of training minibatch `index` of `epoch` (order shuffled deterministically from the
     /// task's seed and the epoch), ACCUMULATING into `parameters.gradients` and into the transforms' own
     /// gradients. Returns the loss: task loss plus every transform's `regularizerLoss`.
@@ -32,4 +43,8 @@ public protocol PruningTask: AnyObject {
     /// Runs inference on the first `examples` examples of the test split with a recorder attached and returns
     /// what it recorded (one record per attention layer per forward batch).
     func captureAttention(examples: Int) throws -> [AttentionRecorder.Record]
+}
+
+extension PruningTask {
+    public func reseedTrainingNoise(_ seed: UInt64) {}
 }

@@ -17,11 +17,12 @@ struct TrainCommandRunTests {
         try rows.write(toFile: root + "/glue/SST-2/dev.tsv", atomically: true, encoding: .utf8)
         let out = root + "/out"
         let r = runLeopard(["train", "--model", "bert-tiny", "--task", "glue/sst2", "--epochs", "1", "--fine-tune-epochs", "1",
-                            "--lambda", "1", "--threads", "1", "--out", out, "--json"], environment: ["LEOPARD_DATA": root])
+                            "--lambda", "1", "--fine-tune-lr", "3e-4", "--threshold-lr", "0.03", "--threshold-quantile", "0.2",
+                            "--threads", "1", "--out", out, "--json"], environment: ["LEOPARD_DATA": root])
         #expect(r.exitCode == 0, "stderr: \(r.stderr)")
         let json = try JSONParser.parse(r.stdout)
         for key in ["dense_metric", "pruned_metric", "prune_rate", "metric_name", "higher_is_better", "thresholds",
-                    "layer_prune_rates", "baselines", "wall_seconds"] {
+                    "layer_prune_rates", "baselines", "wall_seconds", "validation", "training_examples"] {
             #expect(json[key] != nil, "missing key \(key)")
         }
         #expect(json["metric_name"] == .string("accuracy") && json["layer_prune_rates"]?.arrayValue?.count == 2)
@@ -29,5 +30,20 @@ struct TrainCommandRunTests {
         for file in ["dense.safetensors", "pruned.safetensors", "trace/layer-00/meta.json", "trace/layer-01/k.npy"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file) missing")
         }
+        // The carved validation: 96 rows minus 9 → 87 training examples.
+        #expect(json["training_examples"] == JSONValue(87))
+        // Fine-tuning again from the written dense checkpoint with the same fine-tuning flags reproduces the first run.
+        let again = runLeopard(["train", "--model", "bert-tiny", "--task", "glue/sst2", "--dense", out + "/dense.safetensors",
+                                "--fine-tune-epochs", "1", "--lambda", "1", "--fine-tune-lr", "3e-4", "--threshold-lr", "0.03",
+                                "--threshold-quantile", "0.2", "--threads", "1", "--json"], environment: ["LEOPARD_DATA": root])
+        #expect(again.exitCode == 0, "stderr: \(again.stderr)")
+        let second = try JSONParser.parse(again.stdout)
+        for key in ["dense_metric", "pruned_metric", "prune_rate", "thresholds", "validation"] {
+            #expect(second[key] == json[key], "\(key): \(String(describing: second[key])) vs \(String(describing: json[key]))")
+        }
+        #expect(!again.stderr.contains("dense: epoch"), "no dense training with --dense")
+        let bad = runLeopard(["train", "--model", "bert-tiny", "--task", "glue/sst2", "--threshold-quantile", "1.5"],
+                             environment: ["LEOPARD_DATA": root])
+        #expect(bad.exitCode == 64 && bad.stderr.contains("--threshold-quantile"))
     }
 }

@@ -50,6 +50,9 @@ public final class GPT2TinyTask: PruningTask {
     public var batchesPerEpoch: Int { order.batchesPerEpoch }
     /// Windows per split (train = the subset in use).
     public var splitSizes: (train: Int, validation: Int, test: Int) { (train.count, validation.count, test.count) }
+    /// Windows of `sequenceLength` tokens in the training subset.
+    public var trainingExamples: Int { train.count }
+    public var modelMetadata: [String: String] { network.metadata }
 
     public init(loaded: LoadedTask, settings: GPT2TinySettings, seed: UInt64) {
         guard case .languageModel(let corpus) = loaded.data else { preconditionFailure("\(loaded.name) is not a language-model task") }

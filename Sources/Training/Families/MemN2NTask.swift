@@ -105,6 +105,9 @@ public final class MemN2NTask: PruningTask {
     public var batchesPerEpoch: Int { order.batchesPerEpoch }
     /// Examples per split (train, validation, test).
     public var splitSizes: (train: Int, validation: Int, test: Int) { (train.count, validation.count, test.count) }
+    /// Training questions (random noise in training batches is seeded per (seed, epoch, batch), not stateful).
+    public var trainingExamples: Int { train.count }
+    public var modelMetadata: [String: String] { network.metadata }
 
     public init(loaded: LoadedTask, settings: MemN2NSettings = MemN2NSettings(), seed: UInt64) {
         guard case .questionAnswering(let splits) = loaded.data else { preconditionFailure("\(loaded.name) is not a bAbI task") }

@@ -42,6 +42,8 @@ public final class ViTTinyTask: PruningTask {
     public var model: any AttentionPrunable { network }
     public var batchesPerEpoch: Int { order.batchesPerEpoch }
     public var splitSizes: (train: Int, validation: Int, test: Int) { (train.count, validation.count, test.count) }
+    public var trainingExamples: Int { train.count }
+    public var modelMetadata: [String: String] { network.metadata }
 
     public init(loaded: LoadedTask, settings: ViTTinySettings = ViTTinySettings(), seed: UInt64) {
         guard case .images(let splits) = loaded.data else { preconditionFailure("\(loaded.name) is not an image task") }
