@@ -103,9 +103,9 @@ public enum Presets {
                     FamilyPreset.gpt2Tiny.preset(defaultLambda: 0.5, fineTuneEpochs: 1, thresholdLearningRate: 0.02),
                     FamilyPreset.vitTiny.preset(defaultLambda: 0.1, fineTuneEpochs: 2, thresholdLearningRate: 0.02)]
         // Pretrained all-MiniLM-L6-v2 (needs --init DIR; see PretrainedGlueTask.swift and docs/pretrained-bert.md).
-        // Dense: 1 epoch over 40,000 SST-2 examples, 3 epochs over the whole (small) CoLA/MRPC/STS-B/RTE splits;
+        // Dense: 1 epoch over 40,000 SST-2 examples, 2 epochs over the whole (small) CoLA/MRPC/STS-B/RTE splits;
         // each fine-tune stops after 300 steps at most.
-        presets.append(Preset(name: "bert-minilm", defaultLambda: 0.5, epochs: 1, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-4, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks, fineTuneSteps: 300, taskEpochs: ["glue/cola": 3, "glue/mrpc": 3, "glue/stsb": 3, "glue/rte": 3], factory: PretrainedPresets.factory("bert-minilm", PretrainedPresets.miniLM, checkpoint: nil, batchSize: 32)))
+        presets.append(Preset(name: "bert-minilm", defaultLambda: 0.5, epochs: 1, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-4, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks, fineTuneSteps: 300, taskEpochs: ["glue/cola": 2, "glue/mrpc": 2, "glue/stsb": 2, "glue/rte": 2], factory: PretrainedPresets.factory("bert-minilm", PretrainedPresets.miniLM, checkpoint: nil, batchSize: 32)))
         return Dictionary(uniqueKeysWithValues: presets.map { ($0.name, $0) })
     }()
 
