@@ -11,7 +11,7 @@ import Training
 public struct TrainCommand: Command {
     public static let configuration = CommandConfiguration(
         name: "train", abstract: "Train a model densely, then learn pruning thresholds per λ and evaluate them against baselines.",
-        usage: "--model M --task T [--lambda X[,Y…]] [--epochs N] [--fine-tune-epochs N] [--seed N] [--fine-tune-lr X] [--threshold-lr X] [--threshold-quantile Q] [--dense FILE] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
+        usage: "--model M --task T [--lambda X[,Y…]] [--epochs N] [--fine-tune-epochs N] [--fine-tune-steps N] [--control] [--seed N] [--fine-tune-lr X] [--threshold-lr X] [--threshold-quantile Q] [--dense FILE] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
         discussion: """
         The loss during fine-tuning is L_task + λ·mean over layers of the soft kept fraction of valid scores. With
         --out DIR: DIR/dense.safetensors, DIR/pruned.safetensors and the attention trace DIR/trace/layer-NN/
@@ -25,6 +25,8 @@ public struct TrainCommand: Command {
             ArgumentHelp("--lambda X[,Y…]", "regulariser strength(s) (default: the preset's recommended λ)"),
             ArgumentHelp("--epochs N", "dense training epochs (default: the preset's)"),
             ArgumentHelp("--fine-tune-epochs N", "threshold fine-tuning epochs per λ (default: the preset's)"),
+            ArgumentHelp("--fine-tune-steps N", "stop each fine-tune after N steps (default: the preset's cap, if any)"),
+            ArgumentHelp("--control", "also fine-tune the dense weights WITHOUT thresholds for the same steps (control metric)"),
             ArgumentHelp("--seed N", "seed of initialisation, data order and dropout (default 1)"),
             ArgumentHelp("--fine-tune-lr X", "peak learning rate of the weights during fine-tuning (default: the preset's)"),
             ArgumentHelp("--threshold-lr X", "learning rate of the thresholds (default: the preset's)"),
@@ -44,6 +46,8 @@ public struct TrainCommand: Command {
     let lambdas: [Double]?
     let epochs: Int?
     let fineTuneEpochs: Int?
+    let fineTuneSteps: Int?
+    let control: Bool
     let seed: UInt64
     let fineTuneLearningRate: Double?
     let thresholdLearningRate: Double?
@@ -77,6 +81,8 @@ public struct TrainCommand: Command {
         }
         epochs = try arguments.intOption("--epochs", range: 0...1000)
         fineTuneEpochs = try arguments.intOption("--fine-tune-epochs", range: 0...1000)
+        fineTuneSteps = try arguments.intOption("--fine-tune-steps", range: 1...10_000_000)
+        control = try arguments.flag("--control")
         seed = UInt64(try arguments.intOption("--seed", range: 0...Int(Int32.max)) ?? 1)
         fineTuneLearningRate = try Self.positiveNumber("--fine-tune-lr", &arguments)
         thresholdLearningRate = try Self.positiveNumber("--threshold-lr", &arguments)
@@ -112,6 +118,8 @@ public struct TrainCommand: Command {
                                        outputDirectory: out)
         settings.perHeadThresholds = perHead
         settings.denseCheckpoint = denseCheckpoint
+        if let fineTuneSteps { settings.fineTuneSteps = fineTuneSteps }
+        settings.control = control
         settings.quantizationBits = bits
         let reports = try PruningProtocol.run(settings) { event in
             io.printError("\(event.stage): epoch \(event.epoch + 1)/\(event.epochs) step \(event.step)/\(event.stepsPerEpoch) loss \(Self.format(event.meanLoss, 4))")
@@ -138,6 +146,9 @@ public struct TrainCommand: Command {
         io.print("dense             \(f(r.denseMetric, 4))")
         io.print("pruned (learned)  \(f(r.prunedMetric, 4))   prune rate \(f(r.pruneRate, 4))   loss \(f(r.metricLoss, 4))")
         io.print("validation        dense \(f(r.validation.denseMetric, 4))   pruned \(f(r.validation.prunedMetric, 4))   prune rate \(f(r.validation.pruneRate, 4))")
+        if let c = r.controlMetric, let loss = r.controlLoss {
+            io.print("control           \(f(c, 4))   (same \(r.fineTuneSteps) fine-tune steps, no thresholds)   loss vs control \(f(loss, 4))")
+        }
         io.print("per-layer rates   " + r.layerPruneRates.map { f($0, 3) }.joined(separator: " "))
         io.print("thresholds        " + r.thresholds.map { $0.map { f($0, 3) }.joined(separator: "/") }.joined(separator: " "))
         io.print("top-k             \(f(r.topK.metric, 4))   prune rate \(f(r.topK.pruneRate, 4))")

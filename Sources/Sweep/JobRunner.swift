@@ -99,7 +99,8 @@ public enum JobRunner {
                 settings.examples = try settingsReader.required("examples").int(min: 1)
                 settings.bits = try settingsReader.required("bits").int(min: 2, max: 16)
                 let trace = try backend.captureTrace(model: model, task: task, checkpoint: try artifact(inputs, "checkpoint"),
-                                                     trace: settings, environment: environment)
+                                                     trace: settings, initDirectory: try o.optional("init")?.string(),
+                                                     environment: environment)
                 return try TraceJob.output(trace: trace, parentMetrics: inputs.parentMetrics, parallel: !environment.sharedMachine)
             }
         }

@@ -32,13 +32,18 @@ public struct TrainingOverrides: Sendable, Equatable {
     public var evalSubset: Int?
     /// Work units of the built-in `toy` family (CPU-bound steps); ignored by real presets.
     public var steps: Int?
+    /// Pretrained presets (bert-minilm): the Hugging Face BERT checkpoint folder the weights start from, as written
+    /// in the manifest's experiment entry (`"init"`); part of every key of the experiment's jobs.
+    public var initDirectory: String?
 
     public init() {}
 
     static let keys = ["epochs", "fineTuneEpochs", "learningRate", "thresholdLearningRate", "batchSize", "trainSubset",
                        "evalSubset", "steps"]
 
-    init(reader: JSONReader) throws {
+    /// `allowInit`: job parameters carry `init` inside `training`; a manifest's `training` objects may not (it
+    /// belongs to the experiment entry).
+    init(reader: JSONReader, allowInit: Bool = true) throws {
         let o = try reader.object()
         epochs = try o.optional("epochs")?.int(min: 1, max: 10_000)
         fineTuneEpochs = try o.optional("fineTuneEpochs")?.int(min: 1, max: 10_000)
@@ -48,6 +53,7 @@ public struct TrainingOverrides: Sendable, Equatable {
         trainSubset = try o.optional("trainSubset")?.int(min: 1, max: 100_000_000)
         evalSubset = try o.optional("evalSubset")?.int(min: 1, max: 100_000_000)
         steps = try o.optional("steps")?.int(min: 1, max: 1_000_000_000)
+        if allowInit { initDirectory = try o.optional("init")?.string() }
         try o.finish(allowed: Manifest.commentKeys)
     }
 
@@ -62,6 +68,7 @@ public struct TrainingOverrides: Sendable, Equatable {
         r.trainSubset = other.trainSubset ?? trainSubset
         r.evalSubset = other.evalSubset ?? evalSubset
         r.steps = other.steps ?? steps
+        r.initDirectory = other.initDirectory ?? initDirectory
         return r
     }
 
@@ -76,6 +83,7 @@ public struct TrainingOverrides: Sendable, Equatable {
         if let trainSubset { o["trainSubset"] = JSONValue(trainSubset) }
         if let evalSubset { o["evalSubset"] = JSONValue(evalSubset) }
         if let steps { o["steps"] = JSONValue(steps) }
+        if let initDirectory { o["init"] = .string(initDirectory) }
         return .object(o)
     }
 }
@@ -177,7 +185,7 @@ public struct Manifest: Sendable {
         }
         seeds = try o.optional("seeds").map { try Self.uniqueList($0) { try $0.int(min: 0, max: 1 << 31) } } ?? [0]
 
-        let defaults = try o.optional("training").map { try TrainingOverrides(reader: $0) } ?? TrainingOverrides()
+        let defaults = try o.optional("training").map { try TrainingOverrides(reader: $0, allowInit: false) } ?? TrainingOverrides()
         let experimentsReader = try o.required("experiments", "a non-empty array of {\"model\", \"task\"} objects")
         var experiments: [ExperimentSpec] = []
         var seen: [String: String] = [:]
@@ -185,7 +193,12 @@ public struct Manifest: Sendable {
             let e = try item.object()
             let model = try Self.identifier(e.required("model", "a model preset name"))
             let task = try Self.identifier(e.required("task", "a task name"))
-            let training = try e.optional("training").map { try TrainingOverrides(reader: $0) } ?? TrainingOverrides()
+            var training = try e.optional("training").map { try TrainingOverrides(reader: $0, allowInit: false) } ?? TrainingOverrides()
+            if let r = e.optional("init") {
+                let directory = try r.string()
+                if directory.isEmpty { throw r.fail("a checkpoint folder path (config.json, model.safetensors, vocab.txt)") }
+                training.initDirectory = directory
+            }
             try e.finish(allowed: Self.commentKeys)
             let id = model + "\u{0}" + task
             if let first = seen[id] { throw item.fail("a (model, task) pair not already listed (duplicate of \(first))") }

@@ -81,7 +81,8 @@ public protocol ModelBackend: Sendable {
     func denseTrain(model: String, task: String, training: TrainingOverrides, environment: JobEnvironment) throws -> DenseOutcome
     func fineTune(model: String, task: String, dense: [UInt8], lambda: Double, thresholdInit: ThresholdInit,
                   training: TrainingOverrides, baselines: Bool, environment: JobEnvironment) throws -> FineTuneOutcome
-    func captureTrace(model: String, task: String, checkpoint: [UInt8], trace: TraceSettings,
+    /// `initDirectory`: the pretrained checkpoint folder the experiment started from (nil for from-scratch models).
+    func captureTrace(model: String, task: String, checkpoint: [UInt8], trace: TraceSettings, initDirectory: String?,
                       environment: JobEnvironment) throws -> AttentionTrace
 }
 

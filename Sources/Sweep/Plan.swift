@@ -67,6 +67,18 @@ public struct SweepPlan: Sendable {
                                      + "\(value!); expected no value: preset \(experiment.model) fixes its own \(name)")
                 }
             }
+            // A pretrained preset needs its checkpoint folder (`init`), checked now rather than when the job runs.
+            if let preset = backend as? PresetBackend {
+                do {
+                    try preset.validateInit(model: experiment.model, directory: experiment.training.initDirectory)
+                } catch {
+                    let shown = experiment.training.initDirectory.map { " = \"\($0)\"" } ?? ""
+                    throw InputError(file: manifest.file, place: "", problem: "\(place).init\(shown): \(describeError(error))")
+                }
+            } else if let directory = experiment.training.initDirectory {
+                throw InputError(file: manifest.file, place: "", problem: "\(place).init = \"\(directory)\"; expected no value: "
+                                 + "model \(experiment.model) does not start from a checkpoint")
+            }
             let dataset = try backend.datasetIdentity(task: experiment.task, dataDirectory: dataDirectory)
             let t = experiment.training
             var denseTraining = t
@@ -77,6 +89,7 @@ public struct SweepPlan: Sendable {
             fineTuneTraining.thresholdLearningRate = t.thresholdLearningRate
             fineTuneTraining.evalSubset = t.evalSubset
             fineTuneTraining.steps = t.steps
+            fineTuneTraining.initDirectory = t.initDirectory
             for seed in manifest.seeds {
                 let dense = add(.denseTrain, [
                     "model": .string(experiment.model), "task": .string(experiment.task), "seed": JSONValue(seed),
@@ -88,9 +101,12 @@ public struct SweepPlan: Sendable {
                         "thresholdInit": manifest.thresholdInit.json, "training": fineTuneTraining.json,
                         "baselines": .bool(manifest.baselines),
                     ], parent: dense)
-                    let trace = add(.captureTrace, [
+                    var traceParameters: [String: JSONValue] = [
                         "model": .string(experiment.model), "task": .string(experiment.task), "trace": manifest.trace.json,
-                    ], parent: fineTune)
+                    ]
+                    // Only when set, so the keys of manifests without `init` stay as they were.
+                    if let directory = t.initDirectory { traceParameters["init"] = .string(directory) }
+                    let trace = add(.captureTrace, .object(traceParameters), parent: fineTune)
                     for parameters in hardwareParameters { _ = add(.hardwareEval, parameters, parent: trace) }
                 }
             }

@@ -59,12 +59,24 @@ public struct PresetBackend: ModelBackend {
         ["source": "leopard-datasets", "task": .string(task), "version": 1]
     }
 
+    /// Plan-time check of an experiment's `init`: a valid checkpoint folder for pretrained presets, refused for
+    /// presets trained from scratch. Absent for a pretrained preset is not a plan error (so manifests such as
+    /// experiments/paper.json plan on machines without the checkpoint); its jobs then fail saying what to add.
+    public func validateInit(model: String, directory: String?) throws {
+        let pretrained = PretrainedPresets.shapes[model] != nil
+        guard let directory else { return }
+        guard pretrained else { throw RuntimeError("expected no value: model \(model) trains from scratch") }
+        guard let preset = Presets.all[model] else { return }  // planned, not linked: its jobs fail with a reason
+        _ = try preset.initialised(from: directory)
+    }
+
     func preset(_ model: String, _ training: TrainingOverrides) throws -> Preset {
         guard var preset = Presets.all[model] else {
             throw RuntimeError("preset \(model) is planned but its training code is not linked into this leopard build "
                                + "(presets available: \(Presets.names.joined(separator: ", ")))")
         }
-        if let e = training.epochs { preset.epochs = e }
+        if let directory = training.initDirectory { preset = try preset.initialised(from: directory) }
+        if let e = training.epochs { preset.epochs = e; preset.taskEpochs = [:] }
         if let e = training.fineTuneEpochs { preset.fineTuneEpochs = e }
         if let lr = training.learningRate { preset.learningRate = lr }
         if let lr = training.thresholdLearningRate { preset.thresholdLearningRate = lr }
@@ -79,14 +91,14 @@ public struct PresetBackend: ModelBackend {
         let preset = try preset(model, training)
         let task = try makeTask(preset, taskName, environment)
         task.model.scoreTransforms = Array(repeating: nil, count: task.model.attentionLayerCount)
-        try PresetTraining.train(task, epochs: preset.epochs, learningRate: Float(preset.learningRate), thresholds: nil,
+        try PresetTraining.train(task, epochs: preset.epochs(for: taskName), learningRate: Float(preset.learningRate), thresholds: nil,
                                  isCancelled: environment.isCancelled)
         let metric = try task.evaluate(.test, limit: training.evalSubset)
         let checkpoint = SafetensorsFile.encode(tensors: task.parameters.entries.map { ($0.name, task.parameters.view($0.name)) },
                                                 metadata: ["preset": model, "task": taskName, "stage": "dense"])
         return DenseOutcome(checkpoint: checkpoint, metric: metric, metricName: task.task.metric.rawValue,
                             higherIsBetter: task.task.higherIsBetter,
-                            extraMetrics: [("parameters", Double(task.parameters.parameterCount)), ("epochs", Double(preset.epochs))])
+                            extraMetrics: [("parameters", Double(task.parameters.parameterCount)), ("epochs", Double(preset.epochs(for: taskName)))])
     }
 
     public func fineTune(model: String, task taskName: String, dense: [UInt8], lambda: Double, thresholdInit: ThresholdInit,
@@ -116,7 +128,8 @@ public struct PresetBackend: ModelBackend {
             return ThresholdScoreTransform(thresholds: [start], regularizerWeight: lambda / Double(layers))
         }
         model_.scoreTransforms = transforms
-        try PresetTraining.train(task, epochs: preset.fineTuneEpochs, learningRate: Float(preset.fineTuneLearningRate),
+        try PresetTraining.train(task, epochs: preset.fineTuneEpochs, maxSteps: preset.fineTuneSteps,
+                                 learningRate: Float(preset.fineTuneLearningRate),
                                  thresholds: (transforms, Float(preset.thresholdLearningRate)), isCancelled: environment.isCancelled)
         for t in transforms { t.resetCounters() }
         let metric = try task.evaluate(.test, limit: training.evalSubset)
@@ -141,8 +154,10 @@ public struct PresetBackend: ModelBackend {
     }
 
     public func captureTrace(model: String, task taskName: String, checkpoint: [UInt8], trace settings: TraceSettings,
-                             environment: JobEnvironment) throws -> AttentionTrace {
-        let preset = try preset(model, TrainingOverrides())
+                             initDirectory: String?, environment: JobEnvironment) throws -> AttentionTrace {
+        var training = TrainingOverrides()
+        training.initDirectory = initDirectory
+        let preset = try preset(model, training)
         let task = try makeTask(preset, taskName, environment)
         let file = try SafetensorsFile(bytes: checkpoint, file: "fine-tuned checkpoint")
         try task.parameters.load(from: file)
@@ -159,17 +174,18 @@ public struct PresetBackend: ModelBackend {
 
 /// The protocol's training loop (see `PruningProtocol.train`), with a cancellation check between steps.
 enum PresetTraining {
-    static func train(_ task: any PruningTask, epochs: Int, learningRate: Float,
+    static func train(_ task: any PruningTask, epochs: Int, maxSteps: Int? = nil, learningRate: Float,
                       thresholds: (transforms: [ThresholdScoreTransform], learningRate: Float)?,
                       isCancelled: () -> Bool) throws {
         let parameters = task.parameters
-        let perEpoch = task.batchesPerEpoch, total = max(1, epochs * perEpoch)
+        let perEpoch = task.batchesPerEpoch
+        let steps = min(epochs * perEpoch, maxSteps ?? Int.max), total = max(1, steps)
         let schedule = LearningRateSchedule(peak: learningRate, warmupSteps: total / 10, totalSteps: total, decay: .linear)
         let optimizer = AdamW(weightDecay: 0.01)
         var thresholdAdam = thresholds.map { ThresholdAdamState(transforms: $0.transforms, learningRate: Double($0.learningRate)) }
         var step = 0
         for epoch in 0..<epochs {
-            for index in 0..<perEpoch {
+            for index in 0..<perEpoch where step < steps {
                 if isCancelled() { throw JobInterrupted() }
                 parameters.zeroGradients()
                 thresholds?.transforms.forEach { $0.zeroGradients() }

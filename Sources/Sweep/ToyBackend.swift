@@ -83,7 +83,7 @@ public struct ToyBackend: ModelBackend {
     }
 
     public func captureTrace(model: String, task: String, checkpoint: [UInt8], trace settings: TraceSettings,
-                             environment: JobEnvironment) throws -> AttentionTrace {
+                             initDirectory: String?, environment: JobEnvironment) throws -> AttentionTrace {
         let parsed = try JSONParser.parse(bytes: checkpoint)
         guard let rates = parsed["layerPruneRates"]?.arrayValue?.compactMap(\.doubleValue), rates.count == Self.layerCount else {
             throw RuntimeError("toy fine-tuned checkpoint has no layerPruneRates")

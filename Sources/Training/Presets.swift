@@ -34,10 +34,15 @@ public struct Preset: Sendable {
     /// the setting with the largest validation prune rate at ≤ 0.5 points of validation metric loss among those
     /// tried (docs/results-pruning.md lists every setting tried and its test result).
     public var defaultLambda: Double
-    /// Dense training epochs.
+    /// Dense training epochs (per task where `taskEpochs` names the task).
     public var epochs: Int
+    /// Dense training epochs of particular tasks (small training sets need more passes than large ones).
+    public var taskEpochs: [String: Int]
     /// Threshold fine-tuning epochs per λ.
     public var fineTuneEpochs: Int
+    /// Cap on the optimiser steps of each threshold fine-tune (nil = `fineTuneEpochs` whole epochs); the learning-rate
+    /// schedule spans the capped length.
+    public var fineTuneSteps: Int?
     public var batchSize: Int
     /// Peak learning rate of the weights in dense training (AdamW, 10% warmup, linear decay).
     public var learningRate: Double
@@ -51,10 +56,15 @@ public struct Preset: Sendable {
     public var tasks: [String]
     public let factory: Factory
 
+    /// Dense training epochs on `task`.
+    public func epochs(for task: String) -> Int { taskEpochs[task] ?? epochs }
+
     public init(name: String, defaultLambda: Double, epochs: Int, fineTuneEpochs: Int, batchSize: Int, learningRate: Double,
                 fineTuneLearningRate: Double? = nil, thresholdLearningRate: Double,
-                thresholdInitialisation: ThresholdInitialisation, tasks: [String], factory: @escaping Factory) {
+                thresholdInitialisation: ThresholdInitialisation, tasks: [String], fineTuneSteps: Int? = nil,
+                taskEpochs: [String: Int] = [:], factory: @escaping Factory) {
         self.name = name; self.defaultLambda = defaultLambda; self.epochs = epochs; self.fineTuneEpochs = fineTuneEpochs
+        self.fineTuneSteps = fineTuneSteps; self.taskEpochs = taskEpochs
         self.batchSize = batchSize; self.learningRate = learningRate
         self.fineTuneLearningRate = fineTuneLearningRate ?? learningRate / 10
         self.thresholdLearningRate = thresholdLearningRate
@@ -97,7 +107,9 @@ public enum Presets {
                     FamilyPreset.gpt2Tiny.preset(defaultLambda: 0.5, fineTuneEpochs: 1, thresholdLearningRate: 0.02),
                     FamilyPreset.vitTiny.preset(defaultLambda: 0.15, fineTuneEpochs: 2, fineTuneLearningRate: 1e-3, thresholdLearningRate: 0.02)]
         // Pretrained all-MiniLM-L6-v2 (needs --init DIR; see PretrainedGlueTask.swift and docs/pretrained-bert.md).
-        presets.append(Preset(name: "bert-minilm", defaultLambda: 0.5, epochs: 1, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-4, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks, factory: PretrainedPresets.factory("bert-minilm", PretrainedPresets.miniLM, checkpoint: nil, batchSize: 32)))
+        // Dense: 1 epoch over 40,000 SST-2 examples, 2 epochs over the whole (small) CoLA/MRPC/STS-B/RTE splits;
+        // each fine-tune stops after 300 steps at most.
+        presets.append(Preset(name: "bert-minilm", defaultLambda: 0.5, epochs: 1, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-4, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks, fineTuneSteps: 300, taskEpochs: ["glue/cola": 2, "glue/mrpc": 2, "glue/stsb": 2, "glue/rte": 2], factory: PretrainedPresets.factory("bert-minilm", PretrainedPresets.miniLM, checkpoint: nil, batchSize: 32)))
         return Dictionary(uniqueKeysWithValues: presets.map { ($0.name, $0) })
     }()
 

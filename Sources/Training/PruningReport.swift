@@ -63,6 +63,17 @@ public struct PruningReport: Sendable, Equatable {
     public var trainingExamples: Int
     public var epochs: Int
     public var fineTuneEpochs: Int
+    /// Optimiser steps of the dense phase and of each fine-tune (the fine-tune may stop before its last epoch ends,
+    /// see `Preset.fineTuneSteps`).
+    public var denseSteps = 0
+    public var fineTuneSteps = 0
+    /// The control: the dense weights fine-tuned for the same steps at the same rate WITHOUT thresholds (nil when
+    /// not run). It separates what pruning costs from what the extra training gains.
+    public var controlMetric: Double?
+    public var controlSeconds: Double?
+    /// Fraction of the token slots of the first training epoch's batches that are padding (tasks that cut batches
+    /// to their longest example and say so; nil otherwise).
+    public var trainingPaddingFraction: Double?
     public var denseSeconds: Double
     public var fineTuneSeconds: Double
     public var wallSeconds: Double
@@ -70,6 +81,10 @@ public struct PruningReport: Sendable, Equatable {
     public var metricLoss: Double { higherIsBetter ? denseMetric - prunedMetric : prunedMetric - denseMetric }
     public var validationMetricLoss: Double {
         higherIsBetter ? validation.denseMetric - validation.prunedMetric : validation.prunedMetric - validation.denseMetric
+    }
+    /// Loss against the control (same training, no pruning); positive when pruning hurts.
+    public var controlLoss: Double? {
+        controlMetric.map { higherIsBetter ? $0 - prunedMetric : prunedMetric - $0 }
     }
 
     /// The `--json` object; `includeTiming: false` drops the wall-clock fields (for determinism checks).
@@ -99,7 +114,14 @@ public struct PruningReport: Sendable, Equatable {
             ]),
             "parameter_count": JSONValue(parameterCount), "training_examples": JSONValue(trainingExamples),
             "epochs": JSONValue(epochs), "fine_tune_epochs": JSONValue(fineTuneEpochs),
+            "dense_steps": JSONValue(denseSteps), "fine_tune_steps": JSONValue(fineTuneSteps),
         ]
+        if let trainingPaddingFraction { o["training_padding_fraction"] = JSONValue(trainingPaddingFraction) }
+        if let controlMetric, let controlLoss {
+            var control: [String: JSONValue] = ["metric": JSONValue(controlMetric), "metric_loss": JSONValue(controlLoss)]
+            if includeTiming, let controlSeconds { control["seconds"] = JSONValue(controlSeconds) }
+            o["control"] = .object(control)
+        }
         if let trace {
             o["trace"] = .object([
                 "directory": .string(trace.directory), "examples": JSONValue(trace.examples), "bits": JSONValue(trace.bits),

@@ -5,24 +5,32 @@ import Datasets
 import Models
 
 enum SentenceClassification {
-    /// The task metric over the first `limit` examples of `data` (all when nil), in inference mode, in file order,
+    /// The task metric over the first `limit` examples of `data` (all when nil), in inference mode,
     /// `batchSize` examples per forward. Regression heads (one output) are scored on the raw output; classifiers
-    /// on the arg-max class.
+    /// on the arg-max class. `lengthSorted`: batches are formed from the examples sorted by length (less padding
+    /// when batches are cut to their longest example; each prediction still goes to its own example, and a padded
+    /// key is masked, so the metric is the same up to float rounding); otherwise file order.
     static func evaluate(_ classifier: BertClassifier, task: TaskDescription, data: EncodedSentences, limit: Int?,
-                         batchSize: Int, batch: (EncodedSentences, ArraySlice<Int>) -> TokenBatch) -> Double {
+                         batchSize: Int, lengthSorted: Bool = false,
+                         batch: (EncodedSentences, ArraySlice<Int>) -> TokenBatch) -> Double {
         let count = min(limit ?? data.ids.count, data.ids.count)
         let classes = classifier.config.classes
-        var predictions: [Int32] = [], values: [Float] = []
+        var predictions = [Int32](repeating: 0, count: classes == 1 ? 0 : count)
+        var values = [Float](repeating: 0, count: classes == 1 ? count : 0)
+        var order = Array(0..<count)
+        if lengthSorted {
+            order.sort { a, b in data.ids.lengths[a] != data.ids.lengths[b] ? data.ids.lengths[a] < data.ids.lengths[b] : a < b }
+        }
         var start = 0
         while start < count {
-            let rows = Array(start..<min(count, start + batchSize))[...]
+            let rows = order[start..<min(count, start + batchSize)]
             classifier.forward(batch(data, rows), training: false)
             let logits = classifier.logits
-            for r in 0..<rows.count {
-                if classes == 1 { values.append(logits[r]); continue }
+            for (r, example) in rows.enumerated() {
+                if classes == 1 { values[example] = logits[r]; continue }
                 var best = 0
                 for c in 1..<classes where logits[r * classes + c] > logits[r * classes + best] { best = c }
-                predictions.append(Int32(best))
+                predictions[example] = Int32(best)
             }
             start += rows.count
         }

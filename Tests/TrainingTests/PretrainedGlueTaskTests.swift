@@ -43,7 +43,8 @@ import Testing
         #expect(task.trainingExamples == 72, "80 train rows minus the carved 10% validation")
         let batch = task.batch(task.train, rows: [0, 1, 2][...])
         #expect(batch.tokenTypes.count == batch.batch * batch.time && batch.tokenTypes.contains(1))
-        #expect(batch.time == 16, "cut to the longest example, rounded up to 16")
+        let longest = Int([0, 1, 2].map { task.train.ids.lengths[$0] }.max()!)
+        #expect(batch.time % 8 == 0 && batch.time >= longest && batch.time < longest + 8, "cut to the longest example, rounded up to 8")
         task.parameters.zeroGradients()
         let loss = task.accumulateGradients(batch: 0, epoch: 0)
         #expect(loss.isFinite && loss > 0)
@@ -66,6 +67,72 @@ import Testing
         #expect(r.layerPruneRates.count == 2)
         let trace = try #require(r.trace)
         #expect(FileManager.default.fileExists(atPath: trace.directory + "/layer-01/q.npy"))
+    }
+
+    @Test func trainingBatchesAreLengthGroupedAndSeeded() throws {
+        let (checkpoint, data) = try Self.fixture("grouping")
+        func task(seed: UInt64) throws -> PretrainedGlueTask {
+            try PretrainedGlueTask(presetName: "bert-minilm", shape: PretrainedPresets.miniLM, checkpointDirectory: checkpoint,
+                                   taskName: "glue/rte", dataDirectory: DataDirectory(path: data), seed: seed, batchSize: 8)
+        }
+        let a = try task(seed: 1)
+        let batches = a.batches(epoch: 0)
+        #expect(batches.count == a.batchesPerEpoch && batches.allSatisfy { $0.count == 8 })
+        #expect(Set(batches.flatMap { $0 }).count == 72, "every training row once per epoch")
+        // A batch is a run of a length-sorted chunk: its lengths never decrease.
+        for b in batches {
+            let lengths = b.map { a.train.ids.lengths[$0] }
+            #expect(lengths == lengths.sorted())
+        }
+        #expect(try task(seed: 1).batches(epoch: 0) == batches, "same seed, same batches")
+        #expect(a.batches(epoch: 1) != batches, "a new order each epoch")
+    }
+
+    @Test func controlAndStepCapAreReported() throws {
+        let (checkpoint, data) = try Self.fixture("control")
+        var preset = try Presets.named("bert-minilm").initialised(from: checkpoint)
+        preset.fineTuneSteps = 3
+        var settings = PruningSettings(preset: preset, taskName: "glue/rte", dataDirectory: DataDirectory(path: data),
+                                       seed: 3, lambdas: [0.5, 2], epochs: 3, fineTuneEpochs: 2)
+        settings.control = true
+        let reports = try PruningProtocol.run(settings)
+        #expect(reports.count == 2)
+        for r in reports {
+            #expect(r.denseSteps == 6, "72 rows / the preset's batch 32 = 2 steps per epoch, 3 epochs")
+            #expect(r.fineTuneSteps == 3, "the preset's cap stops the 2-epoch fine-tune after 3 of 4 steps")
+            let control = try #require(r.controlMetric)
+            #expect((0...1).contains(control))
+            #expect(r.controlLoss == control - r.prunedMetric)
+            let json = r.json()
+            #expect(json["control"]?["metric"]?.doubleValue == control)
+            #expect(json["fine_tune_steps"]?.intValue == 3)
+        }
+        #expect(reports[0].controlMetric == reports[1].controlMetric, "one control serves every λ")
+        settings.control = false
+        #expect(try PruningProtocol.run(settings).allSatisfy { $0.controlMetric == nil && $0.json()["control"] == nil })
+    }
+
+    @Test func perTaskEpochsAndTheFineTuneCapSurviveInit() throws {
+        let (checkpoint, _) = try Self.fixture("epochs")
+        let preset = try Presets.named("bert-minilm").initialised(from: checkpoint)
+        #expect(preset.epochs(for: "glue/sst2") == 1 && preset.epochs(for: "glue/rte") == 2)
+        #expect(preset.fineTuneSteps == 300 && preset.fineTuneLearningRate == Presets.all["bert-minilm"]!.fineTuneLearningRate)
+        let settings = PruningSettings(preset: preset, taskName: "glue/mrpc", dataDirectory: DataDirectory(path: "/x"))
+        #expect(settings.epochs == 2 && settings.fineTuneSteps == 300)
+        #expect(PruningSettings(preset: preset, taskName: "glue/mrpc", dataDirectory: DataDirectory(path: "/x"), epochs: 5).epochs == 5)
+    }
+
+    @Test func lengthSortedEvaluationGivesTheFileOrderMetric() throws {
+        let (checkpoint, data) = try Self.fixture("evaluation")
+        let task = try PretrainedGlueTask(presetName: "bert-minilm", shape: PretrainedPresets.miniLM, checkpointDirectory: checkpoint,
+                                          taskName: "glue/rte", dataDirectory: DataDirectory(path: data), seed: 1, batchSize: 8)
+        for _ in 0..<4 { task.parameters.zeroGradients(); _ = task.accumulateGradients(batch: 0, epoch: 0) }
+        func metric(sorted: Bool) -> Double {
+            SentenceClassification.evaluate(task.classifier, task: task.task, data: task.test, limit: nil, batchSize: 5,
+                                            lengthSorted: sorted, batch: task.batch)
+        }
+        #expect(metric(sorted: true) == metric(sorted: false))
+        #expect(try task.evaluate(.test, limit: nil) == metric(sorted: false))
     }
 
     @Test func presetErrorsPointAtInit() throws {
