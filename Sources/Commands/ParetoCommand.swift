@@ -52,7 +52,7 @@ public struct ParetoCommand: Command {
         // Per-task fronts beside it: pareto-front-<task>.csv ('/' in task names becomes '_').
         let directory = (csvPath as NSString).deletingLastPathComponent
         for task in report.tasks {
-            let name = "pareto-front-" + String(task.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }) + ".csv"
+            let name = "pareto-front-" + SweepPlots.fileSafe(task) + ".csv"
             try report.csv(onlyFrontOfTask: task).write(toFile: (directory.isEmpty ? "." : directory) + "/" + name, atomically: true, encoding: .utf8)
         }
         let within = report.flags.filter(\.withinBudget).count

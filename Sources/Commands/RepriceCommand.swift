@@ -53,17 +53,12 @@ public struct RepriceCommand: Command {
             throw UsageError("\(path) has no sweep named \(sweep) (it has: \(try store.sweepNames().joined(separator: ", ")))")
         }
         let points = try Repricing.reprice(store: store, storePath: path, sweep: sweep, table: table)
-        let safeName = String(table.name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
-        let csvPath = csv ?? "results/\(SweepPaths.stem(ofStore: path))/reprice-\(safeName).csv"
+        let csvPath = csv ?? "results/\(SweepPaths.stem(ofStore: path))/reprice-\(SweepPlots.fileSafe(table.name)).csv"
         try SweepPaths.makeParentDirectory(of: csvPath)
         try Repricing.csv(points, tableName: table.name).write(toFile: csvPath, atomically: true, encoding: .utf8)
 
-        func geometricMean(_ xs: [Double]) -> Double {
-            let finite = xs.filter { $0.isFinite && $0 > 0 }
-            return finite.isEmpty ? .nan : exp(finite.map(log).reduce(0, +) / Double(finite.count))
-        }
-        let storedMean = geometricMean(points.map(\.storedEnergyReduction))
-        let newMean = geometricMean(points.map(\.energyReduction))
+        let means = Repricing.geometricMeanReductions(points)
+        let storedMean = means.stored ?? .nan, newMean = means.new ?? .nan
         let storedTables = Set(points.map(\.storedTable)).sorted()
         if json {
             io.printJSON([

@@ -89,6 +89,14 @@ public struct ParetoReport: Sendable {
     }
 
     /// camelCase → snake_case for column names.
+    /// The hardware parameters as CSV cells in `SweepResults.hardwareParameterNames` order (integers but for the
+    /// two fractional parameters); the header names are `snake` of the same list.
+    static func hardwareCells(_ hardware: [String: Double]) -> [CSVCell] {
+        SweepResults.hardwareParameterNames.map { name in
+            hardware[name].map { CSVCell.fixed($0, decimals: name == "expPerCycle" || name == "frequencyMHz" ? 3 : 0) } ?? .empty
+        }
+    }
+
     static func snake(_ name: String) -> String {
         var out = ""
         for c in name {
@@ -118,7 +126,7 @@ public struct ParetoReport: Sendable {
             let r = rows[i], f = flags[i]
             var cells: [CSVCell] = [.text(sweep), .text(r.model), .text(r.family), .text(r.task), .integer(r.seed),
                                     .fixed(r.lambda, decimals: 6), .text(r.method.rawValue), .text(r.hardwareModel), .text(r.energyTable)]
-            cells += hw.map { name in r.hardware[name].map { CSVCell.fixed($0, decimals: name == "expPerCycle" || name == "frequencyMHz" ? 3 : 0) } ?? .empty }
+            cells += Self.hardwareCells(r.hardware)
             cells += [.text(r.metricName), .fixed(r.denseMetric, decimals: 4), .fixed(r.metric, decimals: 4), .fixed(r.metricLoss, decimals: 3),
                       .fixed(r.pruneRate, decimals: 4), .fixed(r.speedup, decimals: 3), .fixed(r.energyReduction, decimals: 3),
                       .fixed(r.meanPlanes, decimals: 3), .fixed(r.cycles, decimals: 0), .fixed(r.baselineCycles, decimals: 0),
@@ -137,7 +145,7 @@ public struct ParetoReport: Sendable {
         for a in aggregate {
             var cells: [CSVCell] = [.text(sweep), .text(a.model), .text(a.family), .integer(a.seed), .fixed(a.lambda, decimals: 6),
                                     .text(a.method.rawValue), .text(a.hardwareModel)]
-            cells += hw.map { name in a.hardware[name].map { CSVCell.fixed($0, decimals: name == "expPerCycle" || name == "frequencyMHz" ? 3 : 0) } ?? .empty }
+            cells += Self.hardwareCells(a.hardware)
             cells += [.integer(a.taskCount), .fixed(a.meanMetricLoss, decimals: 3), .fixed(a.geomeanSpeedup, decimals: 3),
                       .fixed(a.geomeanEnergyReduction, decimals: 3), .integer(a.withinBudget ? 1 : 0), .integer(a.front ? 1 : 0),
                       .integer(a.knee ? 1 : 0)]

@@ -6,7 +6,7 @@
 
 import AcceleratorModel
 import Basics
-import Foundation
+import Reporting
 import Storage
 
 /// One feasible hardware evaluation of learned thresholds, priced under the stored table and under `table`.
@@ -68,30 +68,31 @@ public enum Repricing {
         return points.sorted { ($0.model, $0.task, $0.lambda, $0.jobKey) < ($1.model, $1.task, $1.lambda, $1.jobKey) }
     }
 
-    /// One CSV row per point: identity, hardware parameters, stored and new figures, the new per-action energies.
+    /// One CSV row per point: identity, hardware parameters, stored and new figures, the new per-action energies
+    /// (fixed formats, as pareto.csv).
     public static func csv(_ points: [RepricedPoint], tableName: String) -> String {
-        let hardwareNames = SweepResults.hardwareParameterNames
         let actions = ActionCounts.actionNames
-        var header = ["job_key", "model", "task", "seed", "lambda", "hardware_model"] + hardwareNames
-        header += ["prune_rate", "metric_loss", "stored_table", "stored_energy_pj", "stored_energy_reduction", "table",
-                   "energy_pj", "baseline_energy_pj", "energy_reduction", "energy_reduction_pruning_only"]
-        header += actions.map { "pj_\($0)" }
-        var lines = [header.joined(separator: ",")]
-        func number(_ x: Double) -> String { x.isFinite ? CanonicalJSON.formatNumber(x) : "" }
+        var table = CSVTable(header: ["job_key", "model", "task", "seed", "lambda", "hardware_model"]
+                             + SweepResults.hardwareParameterNames.map(ParetoReport.snake)
+                             + ["prune_rate", "metric_loss", "stored_table", "stored_energy_pj", "stored_energy_reduction", "table",
+                                "energy_pj", "baseline_energy_pj", "energy_reduction", "energy_reduction_pruning_only"]
+                             + actions.map { "pj_\($0)" })
         for p in points {
-            var fields = [p.jobKey, csvField(p.model), csvField(p.task), String(p.seed), number(p.lambda), p.hardwareModel]
-            fields += hardwareNames.map { p.hardware[$0].map(number) ?? "" }
-            fields += [number(p.pruneRate), number(p.metricLoss), csvField(p.storedTable), number(p.storedEnergyPicojoules),
-                       number(p.storedEnergyReduction), csvField(tableName), number(p.energyPicojoules),
-                       number(p.baselineEnergyPicojoules), number(p.energyReduction), number(p.energyReductionPruningOnly)]
             let parts = Dictionary(uniqueKeysWithValues: p.breakdown.map { ($0.name, $0.picojoules) })
-            fields += actions.map { parts[$0].map(number) ?? "" }
-            lines.append(fields.joined(separator: ","))
+            table.append([.text(p.jobKey), .text(p.model), .text(p.task), .integer(p.seed), .fixed(p.lambda, decimals: 6),
+                          .text(p.hardwareModel)]
+                         + ParetoReport.hardwareCells(p.hardware)
+                         + [.fixed(p.pruneRate, decimals: 4), .fixed(p.metricLoss, decimals: 3), .text(p.storedTable),
+                            .fixed(p.storedEnergyPicojoules, decimals: 3), .fixed(p.storedEnergyReduction, decimals: 4),
+                            .text(tableName), .fixed(p.energyPicojoules, decimals: 3), .fixed(p.baselineEnergyPicojoules, decimals: 3),
+                            .fixed(p.energyReduction, decimals: 4), .fixed(p.energyReductionPruningOnly, decimals: 4)]
+                         + actions.map { name in parts[name].map { CSVCell.fixed($0, decimals: 3) } ?? .empty })
         }
-        return lines.joined(separator: "\n") + "\n"
+        return table.render()
     }
 
-    static func csvField(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    /// Geometric means of the stored and the new energy reductions (nil when there are no points).
+    public static func geometricMeanReductions(_ points: [RepricedPoint]) -> (stored: Double?, new: Double?) {
+        (Pareto.geometricMean(points.map(\.storedEnergyReduction)), Pareto.geometricMean(points.map(\.energyReduction)))
     }
 }

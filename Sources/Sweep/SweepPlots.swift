@@ -108,7 +108,8 @@ public enum SweepPlots {
         return plots
     }
 
-    static func fileSafe(_ s: String) -> String {
+    /// A name usable in a file name: letters, digits, `-` and `.` kept, everything else `_`.
+    public static func fileSafe(_ s: String) -> String {
         String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
     }
 }
