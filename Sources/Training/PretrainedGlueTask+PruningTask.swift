@@ -6,6 +6,8 @@ import Models
 extension PretrainedGlueTask {
     public var modelMetadata: [String: String] { classifier.metadata }
 
+    public var trainingPaddingFraction: Double? { trainingPaddingFraction(epoch: 0) }
+
     /// Deliberately nothing (yet): the bert-minilm results in docs/results-minilm.md were produced with the dropout
     /// stream running on from the dense phase through the control and every λ of one process; restarting it here
     /// would change every published fine-tune by dropout noise. Consequence until they are re-run: a bert-minilm λ

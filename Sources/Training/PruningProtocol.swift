@@ -238,7 +238,7 @@ public enum PruningProtocol {
             report.fineTuneSteps = fineTuneSteps
             report.controlMetric = control?.metric
             report.controlSeconds = control?.seconds
-            report.trainingPaddingFraction = (task as? PretrainedGlueTask)?.trainingPaddingFraction(epoch: 0)
+            report.trainingPaddingFraction = task.trainingPaddingFraction
             reports.append(report)
         }
         return reports

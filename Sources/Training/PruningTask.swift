@@ -33,6 +33,9 @@ public protocol PruningTask: AnyObject {
     /// each fine-tuning, so a λ's result does not depend on what ran before it (other λ values, or dense training
     /// in the same process vs a dense checkpoint loaded from disk). Tasks without randomness in training do nothing.
     func reseedTrainingNoise(_ seed: UInt64)
+    /// Fraction of the token positions of epoch 0's training batches that are padding (reported as
+    /// `training_padding_fraction`); nil for tasks whose batches are never padded or do not track it.
+    var trainingPaddingFraction: Double? { get }
     /// Forward + backward of training minibatch `index` of `epoch` (order shuffled deterministically from the
     /// task's seed and the epoch), ACCUMULATING into `parameters.gradients` and into the transforms' own
     /// gradients. Returns the loss: task loss plus every transform's `regularizerLoss`.
@@ -47,4 +50,5 @@ public protocol PruningTask: AnyObject {
 
 extension PruningTask {
     public func reseedTrainingNoise(_ seed: UInt64) {}
+    public var trainingPaddingFraction: Double? { nil }
 }
