@@ -98,6 +98,7 @@ struct SentenceValidationTests {
 
             // Validation sentences are as long as dev's (19.5 words), unlike a random carve (9.4).
             func meanWords(_ rows: [SentenceExample]) -> Double { Double(rows.map { Self.words($0.textA).count }.reduce(0, +)) / Double(rows.count) }
+            print("SST-2 mean words: validation \(meanWords(carved.validation)), training \(meanWords(carved.train)), dev \(meanWords(dev))")
             #expect(abs(meanWords(carved.validation) - meanWords(dev)) < 2, "validation \(meanWords(carved.validation)), dev \(meanWords(dev))")
 
             // Deterministic, and what `TaskCatalog.load` serves.
