@@ -4,7 +4,8 @@
 // of its sub-phrases, 67,349 rows of 9.4 words on average — while dev.tsv (our test split) holds 872 whole
 // sentences of 19.5 words. A validation split carved at random from train.tsv is mostly short phrases whose
 // sentence (or other phrases of it) sit in the training split; it predicted test-split metric loss badly
-// (r = 0.48 over 25 pruning settings, docs/results-pruning.md). So, for glue/sst2:
+// (r = 0.48 over 25 pruning settings; r = 0.87 over 43 with the split below, docs/results-pruning.md). So, for
+// glue/sst2:
 //   validation = the first `validationCount` MAXIMAL rows in the seeded shuffle order of `carve` (a row is maximal
 //                when its words are a contiguous sub-sequence of no other row: the full sentences, 6,886 rows of
 //                19.4 words on average);
