@@ -28,7 +28,7 @@ public struct TrainCommand: Command {
             ArgumentHelp("--fine-tune-steps N", "stop each fine-tune after N steps (default: the preset's cap, if any)"),
             ArgumentHelp("--control", "also fine-tune the dense weights WITHOUT thresholds for the same steps (control metric)"),
             ArgumentHelp("--seed N", "seed of initialisation, data order and dropout (default 1)"),
-            ArgumentHelp("--fine-tune-lr X", "peak learning rate of the weights during fine-tuning (default: the preset's)"),
+            ArgumentHelp("--fine-tune-lr X", "peak learning rate of the weights during fine-tuning (default: the preset's; 0 freezes the weights and learns the thresholds alone)"),
             ArgumentHelp("--threshold-lr X", "learning rate of the thresholds (default: the preset's)"),
             ArgumentHelp("--threshold-quantile Q", "thresholds start at the Q-quantile of the dense validation scores (default: the preset's)"),
             ArgumentHelp("--dense FILE", "skip dense training: start from this dense.safetensors of an earlier run (same model, task, seed)"),
@@ -84,7 +84,7 @@ public struct TrainCommand: Command {
         fineTuneSteps = try arguments.intOption("--fine-tune-steps", range: 1...10_000_000)
         control = try arguments.flag("--control")
         seed = UInt64(try arguments.intOption("--seed", range: 0...Int(Int32.max)) ?? 1)
-        fineTuneLearningRate = try Self.positiveNumber("--fine-tune-lr", &arguments)
+        fineTuneLearningRate = try Self.positiveNumber("--fine-tune-lr", &arguments, allowZero: true)
         thresholdLearningRate = try Self.positiveNumber("--threshold-lr", &arguments)
         if let text = try arguments.option("--threshold-quantile") {
             guard let q = Double(text), q >= 0, q < 1 else {
@@ -131,9 +131,12 @@ public struct TrainCommand: Command {
         for r in reports { print(r, io) }
     }
 
-    static func positiveNumber(_ name: String, _ arguments: inout Arguments) throws -> Double? {
+    /// A finite number > 0 (≥ 0 with `allowZero`), else a usage error naming the option.
+    static func positiveNumber(_ name: String, _ arguments: inout Arguments, allowZero: Bool = false) throws -> Double? {
         guard let text = try arguments.option(name) else { return nil }
-        guard let x = Double(text), x.isFinite, x > 0 else { throw UsageError("\(name) = \(text); expected a number > 0") }
+        guard let x = Double(text), x.isFinite, allowZero ? x >= 0 : x > 0 else {
+            throw UsageError("\(name) = \(text); expected a number \(allowZero ? "≥ 0" : "> 0")")
+        }
         return x
     }
 

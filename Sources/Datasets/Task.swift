@@ -3,7 +3,9 @@
 // `shakespeare`, `fashion-mnist`), kind, metric and data. Splits (train / validation / test), by task family:
 //   bAbI           train file → train minus a carved 10% validation; test file → test.
 //   GLUE           train.tsv → train minus a carved validation (10%, at most 1,000 rows); dev.tsv → test
-//                  (GLUE's test labels are hidden).
+//                  (GLUE's test labels are hidden). SST-2 alone: its train.tsv is mostly phrases and dev.tsv whole
+//                  sentences, so its validation rows are whole sentences of train.tsv (1,000 rows that are no
+//                  other row's sub-phrase) and training drops every phrase of them (Task+SentenceValidation.swift).
 //   PTB            ptb.train / ptb.valid / ptb.test.
 //   Shakespeare    90 / 5 / 5 per work (see Shakespeare.swift).
 //   Fashion-MNIST  the first 55,000 training images → train, the last 5,000 → validation; t10k → test.
@@ -106,7 +108,15 @@ public enum TaskCatalog {
         if let glue = glueTask(name) {
             let trainFile = try Glue.load(glue, .train, from: directory)
             let test = try Glue.load(glue, .dev, from: directory)
-            let (train, validation) = carve(trainFile, validationCount: min(trainFile.count / 10, 1000), seedName: name)
+            let validationCount = min(trainFile.count / 10, 1000)
+            let train: [SentenceExample], validation: [SentenceExample]
+            if glue == .sst2 {
+                // Phrases in train.tsv, sentences in dev.tsv: validate on sentences (Task+SentenceValidation.swift).
+                let carved = carveSentences(trainFile, validationCount: validationCount, seedName: name, words: \.textA)
+                (train, validation) = (carved.train, carved.validation)
+            } else {
+                (train, validation) = carve(trainFile, validationCount: validationCount, seedName: name)
+            }
             return LoadedTask(description: description, classNames: glue.classNames,
                         data: .sentences(Splits(train: train, validation: validation, test: test)))
         }
@@ -141,11 +151,8 @@ public enum TaskCatalog {
     /// both parts in their original order.
     public static func carve<Row>(_ rows: [Row], validationCount: Int, seedName: String) -> (train: [Row], validation: [Row]) {
         precondition(validationCount >= 0 && validationCount <= rows.count, "validationCount out of range")
-        var generator = SeededGenerator(key: SHA256.hexDigest(Array(("leopard-validation:" + seedName).utf8)))
-        var order = Array(rows.indices)
-        generator.shuffle(&order)
         var isValidation = [Bool](repeating: false, count: rows.count)
-        for index in order.prefix(validationCount) { isValidation[index] = true }
+        for index in validationOrder(count: rows.count, seedName: seedName).prefix(validationCount) { isValidation[index] = true }
         var train: [Row] = [], validation: [Row] = []
         train.reserveCapacity(rows.count - validationCount)
         validation.reserveCapacity(validationCount)
@@ -153,6 +160,15 @@ public enum TaskCatalog {
             if isValidation[index] { validation.append(row) } else { train.append(row) }
         }
         return (train, validation)
+    }
+
+    /// Row indices 0..<count in the order validation rows are picked: a shuffle seeded from
+    /// SHA-256("leopard-validation:" + seedName).
+    static func validationOrder(count: Int, seedName: String) -> [Int] {
+        var generator = SeededGenerator(key: SHA256.hexDigest(Array(("leopard-validation:" + seedName).utf8)))
+        var order = Array(0..<count)
+        generator.shuffle(&order)
+        return order
     }
 }
 

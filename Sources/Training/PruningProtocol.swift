@@ -266,8 +266,8 @@ public enum PruningProtocol {
     }
 
     /// Epochs of minibatch steps (at most `maxSteps`): AdamW on the weights (peak `learningRate`, 10% warmup, linear
-    /// decay to 0 at the last step taken, global norm clipped at 1) and, when given, Adam on the thresholds
-    /// (constant rate). Returns the steps taken.
+    /// decay to 0 at the last step taken, global norm clipped at 1; no weight update at all when `learningRate` is
+    /// 0) and, when given, Adam on the thresholds (constant rate). Returns the steps taken.
     @discardableResult
     static func train(_ task: any PruningTask, epochs: Int, maxSteps: Int? = nil, learningRate: Float,
                       thresholds: (transforms: [ThresholdScoreTransform], learningRate: Float)?,
@@ -291,7 +291,9 @@ public enum PruningProtocol {
                     let culprit = parameters.firstNonFinite()
                     throw TrainingDivergedError(step: step, tensor: culprit?.name ?? "gradients", detail: "gradient (\(stage))")
                 }
-                optimizer.step(parameters, learningRate: schedule.rate(at: step))
+                // A zero weight rate freezes the weights exactly (no AdamW step, so no weight decay either): the
+                // thresholds alone learn, against gradients that still flow through the frozen weights.
+                if learningRate > 0 { optimizer.step(parameters, learningRate: schedule.rate(at: step)) }
                 thresholdOptimizer?.step()
                 lossSum += loss; lossCount += 1; step += 1
                 if (index + 1) % reportEvery == 0 || index + 1 == perEpoch || step == steps {

@@ -20,6 +20,10 @@ struct TrainCommandTests {
         Case(name: "negative lambda", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--lambda", "0.1,-1"], message: "--lambda = 0.1,-1"),
         Case(name: "bad epochs", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--epochs", "-2"], message: "--epochs = -2"),
         Case(name: "bad bits", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--bits", "40"], message: "--bits = 40"),
+        Case(name: "negative fine-tune lr", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--fine-tune-lr", "-1e-4"],
+             message: "--fine-tune-lr = -1e-4; expected a number ≥ 0"),
+        Case(name: "zero threshold lr", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--threshold-lr", "0"],
+             message: "--threshold-lr = 0; expected a number > 0"),
         Case(name: "unknown option", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--fast"], message: "unknown option '--fast'"),
     ]
 

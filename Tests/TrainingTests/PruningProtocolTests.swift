@@ -5,6 +5,7 @@
 import Basics
 import Datasets
 import Foundation
+import Tensors
 import Testing
 import Training
 
@@ -80,6 +81,24 @@ import Training
         let second = try PruningProtocol.run(s).map { CanonicalJSON.encode($0.json(includeTiming: false)) }
         #expect(first == second)
         #expect(first.count == 2)
+    }
+
+    /// Fine-tune weight rate 0 (`--fine-tune-lr 0`): the fine-tuned weights are bit for bit the dense ones, and the
+    /// thresholds still learn — λ lifts them from the 10%-quantile start far past 10% pruned.
+    @Test func zeroWeightRateFreezesTheWeightsAndStillLearnsThresholds() throws {
+        let root = try Self.fixture(trainRows: 160)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var s = Self.settings(root, out: root + "/run")
+        s.epochs = 2; s.fineTuneEpochs = 2; s.lambdas = [4]
+        s.preset.fineTuneLearningRate = 0
+        let r = try #require(try PruningProtocol.run(s).first)
+        let dense = try SafetensorsFile.read(path: root + "/run/dense.safetensors")
+        let pruned = try SafetensorsFile.read(path: root + "/run/pruned.safetensors")
+        #expect(dense.entries.map(\.name) == pruned.entries.map(\.name) && !dense.entries.isEmpty)
+        for entry in dense.entries {
+            #expect(try dense.floats(entry.name) == pruned.floats(entry.name), "\(entry.name) changed with a zero weight rate")
+        }
+        #expect(r.pruneRate > 0.3, "prune rate \(r.pruneRate): the thresholds did not learn")
     }
 
     func checkTraceWithNumpy(_ directory: String, heads: Int, d: Int, examples: Int, expectedRate: Double) throws {
