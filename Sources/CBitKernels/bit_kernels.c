@@ -178,6 +178,7 @@ __attribute__((target("avx2"))) static void row_avx2(const int16_t *q, const int
 #undef DOT_ACC
 
 #define KERNEL_TARGET "avx2,avx512f,avx512vl,avx512bw,avx512cd,avx512vnni"
+#define KERNEL_HAS_ZMM 1
 #define KERNEL_SUFFIX _vnni
 #define KERNEL_HAS_LZCNT 1
 #define DOT_ACC(acc, a, b) _mm256_dpwssd_epi32(acc, a, b)
@@ -185,6 +186,7 @@ __attribute__((target("avx2"))) static void row_avx2(const int16_t *q, const int
 #undef KERNEL_TARGET
 #undef KERNEL_SUFFIX
 #undef KERNEL_HAS_LZCNT
+#undef KERNEL_HAS_ZMM
 #undef DOT_ACC
 
 #endif
@@ -235,7 +237,7 @@ int leopard_matrix_kernel_available(int stride, int bits) {
 }
 
 long leopard_packed_keys8_count(int keyCount, int stride) {
-    long blocks = (keyCount + 15) / 16 * 2;  // an even number of 8-key blocks (the kernel reads pairs)
+    long blocks = (keyCount + 15) / 16 * 2;  // whole 16-key blocks
     return blocks * 8 * stride;
 }
 
@@ -253,20 +255,20 @@ void leopard_pack_keys8(const int32_t *k, int keyCount, int d, int stride, int16
     memset(out, 0, (size_t)total * sizeof(int16_t));
     const int pairs = stride / 2;
     for (int j = 0; j < keyCount; j++) {
-        int16_t *block = out + (long)(j / 8) * 16 * pairs;
-        int lane = j % 8;
+        int16_t *block = out + (long)(j / 16) * 32 * pairs;
+        int lane = j % 16;
         const int32_t *src = k + (long)j * d;
-        for (int t = 0; t < d; t++) block[16 * (t / 2) + 2 * lane + (t % 2)] = (int16_t)src[t];
+        for (int t = 0; t < d; t++) block[32 * (t / 2) + 2 * lane + (t % 2)] = (int16_t)src[t];
     }
 }
 
-void leopard_score_matrix(const int16_t *q, int queryCount, const int16_t *kPacked, int keyCount, int stride,
-                          const int32_t *keyEnd, int bits, int64_t threshold, uint8_t *planes, uint8_t *kept,
-                          long *counts) {
+void leopard_score_matrix(const int16_t *q, int queryCount, const int16_t *kPacked, const int16_t *kRows,
+                          int keyCount, int stride, const int32_t *keyEnd, int bits, int64_t threshold,
+                          uint8_t *planes, uint8_t *kept, long *counts) {
     switch (leopard_kernel_level()) {
 #ifdef LEOPARD_X86
-    case 3: score_matrix_vnni(q, queryCount, kPacked, keyCount, stride, keyEnd, bits, threshold, planes, kept, counts); return;
-    case 2: score_matrix_avx2(q, queryCount, kPacked, keyCount, stride, keyEnd, bits, threshold, planes, kept, counts); return;
+    case 3: score_matrix_vnni(q, queryCount, kPacked, kRows, keyCount, stride, keyEnd, bits, threshold, planes, kept, counts); return;
+    case 2: score_matrix_avx2(q, queryCount, kPacked, kRows, keyCount, stride, keyEnd, bits, threshold, planes, kept, counts); return;
 #endif
     default: __builtin_trap();  // callers check leopard_matrix_kernel_available first
     }

@@ -180,8 +180,8 @@ import Testing
         #expect(handedBack > 20, "stalling rows must be handed back to the general path")
     }
 
-    /// Front-ends computed in groups of 1 to 4 rows of different lengths (interleaved, then each row's tail)
-    /// equal the same rows computed one at a time.
+    /// Front-ends computed in groups of 1 to 16 rows of different lengths (together: shorter rows padded with
+    /// latency-0 keys) equal the same rows computed one at a time, and the general path's.
     @Test func groupedFrontsMatchSingleRows() {
         guard leopard_fast_rows_available() != 0 else {
             print("SKIP: groupedFrontsMatchSingleRows: the fast row path needs AVX2")
@@ -189,13 +189,14 @@ import Testing
         }
         var rng = SeededGenerator(seed: 7)
         for trial in 0..<200 {
-            let units = 1 + rng.nextInt(below: 16), count = 1 + rng.nextInt(below: 4)
+            let rows = Int(LEOPARD_FRONT_ROWS)
+            let units = 1 + rng.nextInt(below: 16), count = 1 + rng.nextInt(below: rows)
             let lengths = (0..<count).map { _ in rng.nextInt(below: trial % 2 == 0 ? 40 : 6) }
             // Row r's planes and kept flags at r·40 in two flat buffers (pointers stay valid for the trial).
-            let planes = UnsafeMutablePointer<UInt8>.allocate(capacity: 4 * 40)
-            let kept = UnsafeMutablePointer<UInt8>.allocate(capacity: 4 * 40)
+            let planes = UnsafeMutablePointer<UInt8>.allocate(capacity: rows * 40)
+            let kept = UnsafeMutablePointer<UInt8>.allocate(capacity: rows * 40)
             defer { planes.deallocate(); kept.deallocate() }
-            for x in 0..<(4 * 40) {
+            for x in 0..<(rows * 40) {
                 planes[x] = UInt8(1 + rng.nextInt(below: 12))
                 kept[x] = UInt8(rng.nextInt(below: 2))
             }
