@@ -271,7 +271,10 @@ __attribute__((target("avx2"))) static int32_t back_row_starts(const int16_t *ti
     const __m256i shift1 = _mm256_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6), shift2 = _mm256_setr_epi32(0, 0, 0, 1, 2, 3, 4, 5);
     const __m256i shift4 = _mm256_setr_epi32(0, 0, 0, 0, 0, 1, 2, 3);
     const __m256i laneCycles = _mm256_mullo_epi32(lane, _mm256_set1_epi32(c));
-    int32_t running = backEnd;  // max(backEnd, t_i − i·c over the pushes so far)
+    // max(backEnd, t_i − i·c over the pushes so far) in every lane: carried in a vector (broadcasting lane 7 by a
+    // permute) so that the chain from one step to the next is a max and a permute.
+    __m256i running = _mm256_set1_epi32(backEnd);
+    const __m256i lastLane = _mm256_set1_epi32(7);
     __m256i full = _mm256_setzero_si256();
     for (int p0 = 0; p0 < kept; p0 += 8) {
         __m256i valid = _mm256_cmpgt_epi32(_mm256_set1_epi32(kept - p0), lane);
@@ -281,15 +284,15 @@ __attribute__((target("avx2"))) static int32_t back_row_starts(const int16_t *ti
         u = _mm256_max_epi32(u, _mm256_blend_epi32(_mm256_permutevar8x32_epi32(u, shift1), none, 0x01));
         u = _mm256_max_epi32(u, _mm256_blend_epi32(_mm256_permutevar8x32_epi32(u, shift2), none, 0x03));
         u = _mm256_max_epi32(u, _mm256_blend_epi32(_mm256_permutevar8x32_epi32(u, shift4), none, 0x0F));
-        u = _mm256_max_epi32(u, _mm256_set1_epi32(running));
-        running = _mm256_extract_epi32(u, 7);
+        u = _mm256_max_epi32(u, running);
+        running = _mm256_permutevar8x32_epi32(u, lastLane);
         _mm256_storeu_si256((__m256i *)(starts + p0), _mm256_add_epi32(u, offset));
         // Entry p − depth (earlier pushes, or this step's when depth < 8: stored just above) started after t?
         __m256i before = _mm256_loadu_si256((const __m256i *)(starts + p0 - depth));
         full = _mm256_or_si256(full, _mm256_and_si256(valid, _mm256_cmpgt_epi32(before, t)));
     }
     *stall |= !_mm256_testz_si256(full, full);
-    return running + kept * c;  // b_{kept−1} + c
+    return _mm256_cvtsi256_si32(running) + kept * c;  // b_{kept−1} + c
 }
 #endif
 
