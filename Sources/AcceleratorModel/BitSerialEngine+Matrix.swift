@@ -1,10 +1,11 @@
 // The engine's matrix path through the C matrix kernel (CBitKernels/score_matrix_template.h), which computes S
-// for 4 queries × 16 keys per step as an int16 GEMM micro-kernel and finishes each 8-key block in 8 lanes.
+// for 4 queries × 16 keys per step as an int16 GEMM micro-kernel and runs the first two search tests for the
+// tile in one more pass (later tests, rare, key by key).
 // Same results as the row kernel and the reference (EngineTests and FastPathTests check all three); used
 // whenever leopard_matrix_kernel_available admits the layer.
 //
-// Q and K of every matrix are packed once (Q rows padded to a multiple of 16; K in pair-interleaved 8-key
-// blocks), then blocks of query rows are scored in parallel: blocks much smaller than a matrix keep both cores
+// Q and K of every matrix are packed once (Q rows padded to a multiple of 16; K in pair-interleaved 16-key
+// blocks, and as rows), then blocks of query rows are scored in parallel: blocks much smaller than a matrix keep both cores
 // busy to the end even when other processes take one of them for a while.
 
 import CBitKernels
