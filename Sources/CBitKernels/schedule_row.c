@@ -190,6 +190,17 @@ static void compact_kept_scalar(const int16_t *buf, int entries, int rowCount, L
 
 static int soaWide = -1, soaCompress = -1;
 
+int leopard_force_front_level(int level) {
+    __builtin_cpu_init();
+    int wide = __builtin_cpu_supports("avx512vl") ? 1 : 0;
+    int compress = wide && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2") ? 1 : 0;
+    int best = compress ? 2 : wide;
+    int chosen = level < 0 || level > best ? best : level;
+    soaWide = chosen >= 1;
+    soaCompress = chosen >= 2;
+    return chosen;
+}
+
 /// The front-ends of rowCount ≤ 16 rows at once. Why times alone suffice: keys go, in order, to the free unit
 /// of lowest index, but which unit takes a key never changes any time: the next key always starts at the
 /// earliest unit-free time and moves it to start + latency. So a row's front-end is a multiset of U free times,

@@ -101,6 +101,12 @@ int leopard_front_rows(const LeopardRowKeys *keys, int rowCount, int fixedLatenc
 
 long leopard_front_rows_scratch_count(int keyCount);
 
+/// Forces the front-end's instruction set (for tests: every version must agree): 0 = AVX2 only, 1 = the
+/// insertion network with AVX-512VL's 32 registers, 2 = also the compaction with AVX-512 VBMI2 compress;
+/// −1 = the best this CPU has. Returns the level now in use (capped at what the CPU supports). Not
+/// thread-safe: call before scheduling starts.
+int leopard_force_front_level(int level);
+
 /// The back-end of a row whose front-end started at `start`: the kept completions push into the FIFO, in time
 /// order; the FIFO state (fifoStarts: the ring of back-end start times, entry n at n % fifoDepth; pushCount;
 /// fifoSlot = pushCount % fifoDepth; backFree) advances and backBusy grows, exactly as the general path
