@@ -19,6 +19,23 @@
 #define KCAT(a, b) KCAT2(a, b)
 #define KFN(name) KCAT(name, KERNEL_SUFFIX)
 
+/// The per-query scalars of the search: Q⁺ = Σ max(q, 0), A = |q|₁, and the threshold clamped into
+/// [−sMax, sMax + 1] with sMax = A·2^(B−1): |S| and every bound U_m are at most sMax < 2^30 (the caller's guard),
+/// so clamping changes no comparison U_m < T nor S ≥ T, and keeps every gap Tc − S within int32.
+__attribute__((target(KERNEL_TARGET))) static inline void KFN(query_scalars)(
+        const int16_t *q, int stride, int bits, int64_t threshold, int64_t *qPlus, int64_t *qAbs, int64_t *tc) {
+    int64_t plus = 0, abs = 0;
+    for (int t = 0; t < stride; t++) {
+        int64_t v = q[t];
+        plus += v > 0 ? v : 0;
+        abs += v < 0 ? -v : v;
+    }
+    int64_t sMax = abs << (bits - 1);
+    *qPlus = plus;
+    *qAbs = abs;
+    *tc = threshold < -sMax ? -sMax : (threshold > sMax + 1 ? sMax + 1 : threshold);
+}
+
 #ifndef KERNEL_HAS_ZMM
 /// Per-query constants of the search, as 8-lane vectors or scalars.
 typedef struct {
@@ -31,16 +48,8 @@ typedef struct {
 
 __attribute__((target(KERNEL_TARGET))) static inline void KFN(query_constants)(
         const int16_t *q, int stride, int bits, int64_t threshold, KFN(QueryConstants) *out) {
-    int64_t qPlus = 0, qAbs = 0;
-    for (int t = 0; t < stride; t++) {
-        int64_t v = q[t];
-        qPlus += v > 0 ? v : 0;
-        qAbs += v < 0 ? -v : v;
-    }
-    // |S| and every bound U_m are at most |q|₁·2^(B−1) =: sMax < 2^30 (the caller's guard); clamping T into
-    // [−sMax, sMax + 1] changes no comparison U_m < T nor S ≥ T, and keeps gap = Tc − S within int32.
-    int64_t sMax = qAbs << (bits - 1);
-    int64_t tc = threshold < -sMax ? -sMax : (threshold > sMax + 1 ? sMax + 1 : threshold);
+    int64_t qPlus, qAbs, tc;
+    KFN(query_scalars)(q, stride, bits, threshold, &qPlus, &qAbs, &tc);
     out->gapBase = _mm256_set1_epi32((int32_t)tc);
     out->qPlus = _mm256_set1_epi32((int32_t)qPlus);
     out->qAbs = _mm256_set1_epi32((int32_t)qAbs);
@@ -127,6 +136,33 @@ __attribute__((target(KERNEL_TARGET))) static inline int32_t KFN(row_high_dot)(
     return _mm_cvtsi128_si32(x);
 }
 
+/// Q⁺ = Σ max(q, 0) of a padded query row (positive parts summed in pairs by pmaddwd).
+__attribute__((target(KERNEL_TARGET))) static inline int64_t KFN(row_q_plus)(const int16_t *q, int stride) {
+    __m256i sum = _mm256_setzero_si256();
+    for (int t = 0; t < stride; t += 16)
+        sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_max_epi16(_mm256_loadu_si256((const __m256i *)(q + t)),
+                                                                       _mm256_setzero_si256()),
+                                                      _mm256_set1_epi16(1)));
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1));
+    return _mm_cvtsi128_si32(h);
+}
+
+/// The search of one score from m on, one plane at a time with the hardware's own bound: while m + 1 < bits and
+/// U_s = 2^s·q·(k >> s) + (2^s − 1)·Q⁺ < T for s = m + 1, one more plane is skippable (the same test as
+/// step()'s f(s) < gap, since U_s = S + f(s)). Returns the final m.
+__attribute__((target(KERNEL_TARGET))) static inline int KFN(finish_score)(
+        const int16_t *q, const int16_t *k, int stride, int bits, int64_t threshold, int64_t qPlus, int m) {
+    while (m + 1 < bits) {
+        int shift = m + 1;
+        int64_t bound = ((int64_t)KFN(row_high_dot)(q, k, stride, shift) << shift) + (((int64_t)1 << shift) - 1) * qPlus;
+        if (bound < threshold) m++; else break;
+    }
+    return m;
+}
+
+
 #ifndef KERNEL_HAS_ZMM
 /// Scores still searching after the first two steps (both tests passed: about 3% of scores on Gaussian data,
 /// and a third test almost never passes) are stored with kept = 2 (they are pruned) and finished here, after
@@ -138,54 +174,23 @@ __attribute__((target(KERNEL_TARGET))) static void KFN(finish_marked)(
         const int16_t *q, const int16_t *kRows, int queryCount, int keyCount, int stride, int bits,
         int64_t threshold, uint8_t *planes, uint8_t *kept) {
     const __m256i two = _mm256_set1_epi8(2);
-    enum { CHUNK = 64 };
-    int32_t found[CHUNK + 32];
-    const int rowBytes = stride * (int)sizeof(int16_t);
     for (int i = 0; i < queryCount; i++) {
         uint8_t *keptRow = kept + (long)i * keyCount, *planesRow = planes + (long)i * keyCount;
         const int16_t *qRow = q + (long)i * stride;
         int64_t qPlus = -1;  // Q⁺ of the row, computed when a marked score needs it
-        int j0 = 0;
-        while (j0 < keyCount) {
-            // Find up to CHUNK marked scores of the row and prefetch their key rows (they are rarely in L1, and
-            // one test is too short to hide the wait), then finish them.
-            int count = 0;
-            for (; j0 < keyCount && count <= CHUNK; j0 += 32) {
-                uint32_t marked;
-                if (j0 + 32 <= keyCount) {
-                    marked = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(keptRow + j0)), two));
-                } else {
-                    marked = 0;
-                    for (int j = j0; j < keyCount; j++) marked |= (uint32_t)(keptRow[j] == 2) << (j - j0);
-                }
-                while (marked) {
-                    int j = j0 + __builtin_ctz(marked);
-                    marked &= marked - 1;
-                    found[count++] = j;
-                    const char *row = (const char *)(kRows + (long)j * stride);
-                    for (int off = 0; off < rowBytes; off += 64) _mm_prefetch(row + off, _MM_HINT_T0);
-                }
+        for (int j0 = 0; j0 < keyCount; j0 += 32) {
+            uint32_t marked;
+            if (j0 + 32 <= keyCount) {
+                marked = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(keptRow + j0)), two));
+            } else {
+                marked = 0;
+                for (int j = j0; j < keyCount; j++) marked |= (uint32_t)(keptRow[j] == 2) << (j - j0);
             }
-            if (count > 0 && qPlus < 0) {  // Σ max(q, 0): positive parts summed in pairs by pmaddwd
-                __m256i sum = _mm256_setzero_si256();
-                for (int t = 0; t < stride; t += 16)
-                    sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_max_epi16(_mm256_loadu_si256((const __m256i *)(qRow + t)),
-                                                                                   _mm256_setzero_si256()),
-                                                                  _mm256_set1_epi16(1)));
-                __m128i h = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
-                h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
-                h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1));
-                qPlus = _mm_cvtsi128_si32(h);
-            }
-            for (int e = 0; e < count; e++) {
-                int j = found[e];
-                int m = bits - planesRow[j];
-                while (m + 1 < bits) {
-                    int shift = m + 1;
-                    int64_t bound = ((int64_t)KFN(row_high_dot)(qRow, kRows + (long)j * stride, stride, shift) << shift)
-                                  + (((int64_t)1 << shift) - 1) * qPlus;
-                    if (bound < threshold) m++; else break;
-                }
+            while (marked) {
+                int j = j0 + __builtin_ctz(marked);
+                marked &= marked - 1;
+                if (qPlus < 0) qPlus = KFN(row_q_plus)(qRow, stride);
+                int m = KFN(finish_score)(qRow, kRows + (long)j * stride, stride, bits, threshold, qPlus, bits - planesRow[j]);
                 planesRow[j] = (uint8_t)(bits - m);
                 keptRow[j] = 0;
             }
@@ -391,25 +396,16 @@ typedef struct {
     __m512i qPlus;      // Q⁺ = Σ max(q, 0)
     __m512i qAbs;       // A = |q|₁
     __m512i qAbsZeros;  // leading zeros of A (64 when A = 0)
-    int32_t qPlusScalar;
 } KFN(QueryConstants16);
 
 __attribute__((target(KERNEL_TARGET))) static inline void KFN(query_constants16)(
         const int16_t *q, int stride, int bits, int64_t threshold, KFN(QueryConstants16) *out) {
-    int64_t qPlus = 0, qAbs = 0;
-    for (int t = 0; t < stride; t++) {
-        int64_t v = q[t];
-        qPlus += v > 0 ? v : 0;
-        qAbs += v < 0 ? -v : v;
-    }
-    // As in query_constants: clamping T into [−sMax, sMax + 1] changes no comparison and keeps gaps in int32.
-    int64_t sMax = qAbs << (bits - 1);
-    int64_t tc = threshold < -sMax ? -sMax : (threshold > sMax + 1 ? sMax + 1 : threshold);
+    int64_t qPlus, qAbs, tc;
+    KFN(query_scalars)(q, stride, bits, threshold, &qPlus, &qAbs, &tc);
     out->gapBase = _mm512_set1_epi32((int32_t)tc);
     out->qPlus = _mm512_set1_epi32((int32_t)qPlus);
     out->qAbs = _mm512_set1_epi32((int32_t)qAbs);
     out->qAbsZeros = _mm512_set1_epi32(qAbs > 0 ? __builtin_clz((unsigned)qAbs) : 64);
-    out->qPlusScalar = (int32_t)qPlus;
 }
 
 /// One query's search over 16 keys: gap = Tc − S, m = planes known to be skippable, pruned = gap > 0,
@@ -489,9 +485,8 @@ typedef struct {
     int32_t key[FOUND_CAPACITY + 16], rowAndM[FOUND_CAPACITY + 16];
 } KFN(FoundLanes);
 
-/// Finishes the collected scores: further tests, one plane at a time with the hardware's own bound,
-/// U_s = 2^s·q·(k >> s) + (2^s − 1)·Q⁺ < T for s = m + 1 (step()'s f(s) < gap, since U_s = S + f(s)), on the
-/// keys' row-major copies; then planes = bits − m (these scores are pruned).
+/// Finishes the collected scores (finish_score, on the keys' row-major copies); then planes = bits − m (these
+/// scores are pruned).
 __attribute__((target(KERNEL_TARGET))) static void KFN(finish_found)(
         const KFN(FoundLanes) *found, int count, const int16_t *q, const int16_t *kRows, int keyCount, int stride,
         int bits, int64_t threshold, uint8_t *planes) {
@@ -500,25 +495,12 @@ __attribute__((target(KERNEL_TARGET))) static void KFN(finish_found)(
     for (int e = 0; e < count; e++) {
         int i = found->rowAndM[e] >> 8, m = found->rowAndM[e] & 0xFF, j = found->key[e];
         const int16_t *qRow = q + (long)i * stride;
-        if (i != lastRow) {  // Q⁺ = Σ max(q, 0): positive parts summed in pairs by pmaddwd
-            __m256i sum = _mm256_setzero_si256();
-            for (int t = 0; t < stride; t += 16)
-                sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_max_epi16(_mm256_loadu_si256((const __m256i *)(qRow + t)),
-                                                                               _mm256_setzero_si256()),
-                                                              _mm256_set1_epi16(1)));
-            __m128i h = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
-            h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
-            h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1));
-            qPlus = _mm_cvtsi128_si32(h);
+        if (i != lastRow) {
+            qPlus = KFN(row_q_plus)(qRow, stride);
             lastRow = i;
         }
         int first = m;
-        while (m + 1 < bits) {
-            int shift = m + 1;
-            int64_t bound = ((int64_t)KFN(row_high_dot)(qRow, kRows + (long)j * stride, stride, shift) << shift)
-                          + (((int64_t)1 << shift) - 1) * qPlus;
-            if (bound < threshold) m++; else break;
-        }
+        m = KFN(finish_score)(qRow, kRows + (long)j * stride, stride, bits, threshold, qPlus, m);
         if (m != first) planes[(long)i * keyCount + j] = (uint8_t)(bits - m);
     }
 }
