@@ -181,6 +181,38 @@ import Testing
         #expect(fastRows > 60 && handedBack > 10, "fast rows \(fastRows), handed back \(handedBack)")
     }
 
+    /// Suspicion: a layer whose 16-row groups fall on both sides of the front-end's time guard (causal rows of
+    /// 1 to 300 keys; 13 cycles per plane and 2 units put the limit near 150 keys), with FIFO stalls, diverges
+    /// from the general path when groups switch between the fast path and the general one. All modes, matrices
+    /// in parallel.
+    @Test func layerAcrossTheFrontEndTimeGuard() {
+        var hw = HardwareConfig()
+        hw.qkUnits = 2; hw.dpuWidth = 4; hw.fifoDepth = 6; hw.vMacs = 32
+        let layer = SyntheticTrace.make(seed: 21, batchSize: 1, headCount: 2, queryCount: 300, keyCount: 300, headDim: 52,
+                                        valueDim: 64, bits: 8, pruneRate: 0.8, mask: .causal).layers[0]
+        #expect(hw.cyclesPerPlane(headDim: 52) == 13)
+        let outcome = BitSerialEngine.run(layer, parallel: false)
+        for mode in SimulationMode.allCases {
+            var fast = CycleSimulator(hardware: hw, layer: layer, mode: mode)
+            var general = fast
+            fast.fastPath = true
+            general.fastPath = false
+            let a = fast.run(outcome: outcome, parallel: true), b = general.run(outcome: outcome, parallel: false)
+            #expect(a.cycles == b.cycles && a.unitBusyCycles == b.unitBusyCycles && a.unitStallCycles == b.unitStallCycles
+                    && a.backBusyCycles == b.backBusyCycles, "\(mode): \(a) vs \(b)")
+        }
+        // The fast path must take some rows of the matrix and leave others (those past the guard) to the general one.
+        guard leopard_fast_rows_available() != 0 else { return }
+        let simulator = CycleSimulator(hardware: hw, layer: layer, mode: .pruningAndTermination)
+        var state = SchedulerState(units: hw.qkUnits, fifoDepth: hw.fifoDepth, horizon: layer.bits * 13 + 2)
+        outcome.planes.withUnsafeBufferPointer { p in
+            outcome.kept.withUnsafeBufferPointer { k in
+                _ = simulator.simulateMatrix(batch: 0, head: 0, planes: p.baseAddress!, kept: k.baseAddress!, state: &state)
+            }
+        }
+        #expect(state.fastRows > 30 && state.fastRows < 250, "fast rows \(state.fastRows) of 300")
+    }
+
     /// BUG (schedule_row.c leopard_back_row, guard `backlog > 2^30 || kept·c > 2^30`, and back_row_starts'
     /// return `running + kept·c`): with both at 2^30 the back-end end is 2^31, which wraps in int32, and the
     /// call succeeds with backFree = start − 2^31 instead of declining (the header promises 0 when times could
