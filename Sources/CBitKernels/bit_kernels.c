@@ -219,6 +219,11 @@ int leopard_force_kernel_level(int level) {
 void leopard_score_row(const int16_t *q, const int16_t *k, int keyBegin, int keyEnd, int stride, int bits,
                        int64_t threshold, const int64_t *certain, const int64_t *slack,
                        uint8_t *planes, uint8_t *kept) {
+    // Clamp T into [−sMax, sMax + 1], sMax = |q|₁·2^(B−1) (certain[1] = |q|₁): |S| and every bound are at most
+    // sMax, so no comparison changes, and the gap T − S can no longer overflow (T near Int64's ends, e.g. from a
+    // trace's meta.json, made it wrap).
+    const int64_t sMax = certain[1] << (bits - 1);
+    threshold = threshold < -sMax ? -sMax : (threshold > sMax + 1 ? sMax + 1 : threshold);
     switch (leopard_kernel_level()) {
 #ifdef LEOPARD_X86
     case 3:
@@ -265,7 +270,10 @@ void leopard_pack_keys8(const int32_t *k, int keyCount, int d, int stride, int16
 void leopard_score_matrix(const int16_t *q, int queryCount, const int16_t *kPacked, const int16_t *kRows,
                           int keyCount, int stride, const int32_t *keyEnd, int bits, int64_t threshold,
                           uint8_t *planes, uint8_t *kept, long *counts) {
-    switch (leopard_kernel_level()) {
+    // A level forced below 2 (tests) while a caller had already chosen this path still runs the AVX2 kernel.
+    int level = leopard_kernel_level();
+    if (level < 2 && detect_level() >= 2) level = 2;
+    switch (level) {
 #ifdef LEOPARD_X86
     case 3: score_matrix_vnni(q, queryCount, kPacked, kRows, keyCount, stride, keyEnd, bits, threshold, planes, kept, counts); return;
     case 2: score_matrix_avx2(q, queryCount, kPacked, kRows, keyCount, stride, keyEnd, bits, threshold, planes, kept, counts); return;

@@ -313,7 +313,7 @@ int leopard_back_row(int64_t start, const LeopardRowFront *row, int backCycles, 
     const int kept = row->keptCount;
     if (kept == 0) return 1;  // no push: the FIFO and the back-end are untouched
     const int64_t backlog = *backFree - start;
-    if (backlog > (int64_t)1 << 30 || (int64_t)kept * backCycles > (int64_t)1 << 30) return 0;
+    if (backlog >= (int64_t)1 << 30 || (int64_t)kept * backCycles >= (int64_t)1 << 30) return 0;  // (ends < 2^31)
     // hist[h0 + p] = back-end start (relative to `start`) of push P0 + p; p < 0 are the previous pushes, from
     // the ring (entry n sits at n % depth), or "long ago" before the matrix's first push.
     const int64_t p0 = *pushCount;
@@ -321,11 +321,15 @@ int leopard_back_row(int64_t start, const LeopardRowFront *row, int backCycles, 
     const long h0 = depth;
     int32_t *hist = scratch;
     const int32_t longAgo = INT32_MIN / 2;
-    // Entry p0 − i sits at (slot − i) mod depth; walked down without divisions.
+    // Only entries −depth … −depth + kept + 6 are read (push p checks entry p − depth; the vector steps read up to
+    // 7 lanes past the last push), so a deep FIFO's ring is not walked whole for a short row. Entry p0 − depth sits
+    // at slot (= p0 mod depth); later entries follow it around the ring.
+    const long needed = (long)kept + 8 < depth ? (long)kept + 8 : depth;
     long ring = *fifoSlot;
-    for (long i = 1; i <= h0; i++) {
-        ring = ring == 0 ? depth - 1 : ring - 1;
+    for (long x = 0; x < needed; x++) {
+        long i = depth - x;  // entry p0 − i
         hist[h0 - i] = p0 - i < 0 ? longAgo : (int32_t)(fifoStarts[ring] - start);
+        ring = ring + 1 == depth ? 0 : ring + 1;
     }
     int32_t backEnd = backlog > 0 ? (int32_t)backlog : (int32_t)-1;  // (≤ every push time, which are ≥ 0)
     const int c = backCycles;

@@ -19,6 +19,14 @@
 #define KCAT(a, b) KCAT2(a, b)
 #define KFN(name) KCAT(name, KERNEL_SUFFIX)
 
+/// The 32 bits of a query's dimension pair (q[2t], q[2t+1]), for broadcasting (memcpy: no aliasing of int16
+/// data through an int32 pointer; compiles to the same load).
+static inline int32_t KFN(pair_bits)(const int16_t *pair) {
+    int32_t bits;
+    memcpy(&bits, pair, sizeof bits);
+    return bits;
+}
+
 /// The per-query scalars of the search: Q⁺ = Σ max(q, 0), A = |q|₁, and the threshold clamped into
 /// [−sMax, sMax + 1] with sMax = A·2^(B−1): |S| and every bound U_m are at most sMax < 2^30 (the caller's guard),
 /// so clamping changes no comparison U_m < T nor S ≥ T, and keeps every gap Tc − S within int32.
@@ -156,7 +164,7 @@ __attribute__((target(KERNEL_TARGET))) static inline int KFN(finish_score)(
         const int16_t *q, const int16_t *k, int stride, int bits, int64_t threshold, int64_t qPlus, int m) {
     while (m + 1 < bits) {
         int shift = m + 1;
-        int64_t bound = ((int64_t)KFN(row_high_dot)(q, k, stride, shift) << shift) + (((int64_t)1 << shift) - 1) * qPlus;
+        int64_t bound = (int64_t)KFN(row_high_dot)(q, k, stride, shift) * ((int64_t)1 << shift) + (((int64_t)1 << shift) - 1) * qPlus;
         if (bound < threshold) m++; else break;
     }
     return m;
@@ -288,16 +296,16 @@ __attribute__((target(KERNEL_TARGET))) static inline void KFN(block_two_steps)(
     const int16_t *q0 = qr[0], *q1 = qr[1], *q2 = qr[2], *q3 = qr[3];
     for (int t = 0; t < pairs; t++) {
         __m256i k = _mm256_loadu_si256((const __m256i *)(kb + 32 * t));
-        __m256i a = _mm256_set1_epi32(*(const int32_t *)(q0 + 2 * t));
+        __m256i a = _mm256_set1_epi32(KFN(pair_bits)(q0 + 2 * t));
         low1[0] = DOT_ACC(low1[0], a, _mm256_and_si256(k, pair1[0]));
         low2[0] = DOT_ACC(low2[0], a, _mm256_and_si256(k, pair2[0]));
-        a = _mm256_set1_epi32(*(const int32_t *)(q1 + 2 * t));
+        a = _mm256_set1_epi32(KFN(pair_bits)(q1 + 2 * t));
         low1[1] = DOT_ACC(low1[1], a, _mm256_and_si256(k, pair1[1]));
         low2[1] = DOT_ACC(low2[1], a, _mm256_and_si256(k, pair2[1]));
-        a = _mm256_set1_epi32(*(const int32_t *)(q2 + 2 * t));
+        a = _mm256_set1_epi32(KFN(pair_bits)(q2 + 2 * t));
         low1[2] = DOT_ACC(low1[2], a, _mm256_and_si256(k, pair1[2]));
         low2[2] = DOT_ACC(low2[2], a, _mm256_and_si256(k, pair2[2]));
-        a = _mm256_set1_epi32(*(const int32_t *)(q3 + 2 * t));
+        a = _mm256_set1_epi32(KFN(pair_bits)(q3 + 2 * t));
         low1[3] = DOT_ACC(low1[3], a, _mm256_and_si256(k, pair1[3]));
         low2[3] = DOT_ACC(low2[3], a, _mm256_and_si256(k, pair2[3]));
     }
@@ -325,8 +333,8 @@ __attribute__((target(KERNEL_TARGET))) static void KFN(score_matrix)(
         for (int r = 0; r < rows; r++) maxEnd = keyEnd[i0 + r] > maxEnd ? keyEnd[i0 + r] : maxEnd;
         if (maxEnd == 0) { i0 += rows; continue; }
         KFN(QueryConstants) constants[4];
-        for (int r = 0; r < rows; r++)
-            if (keyEnd[i0 + r] > 0) KFN(query_constants)(q + (long)(i0 + r) * stride, stride, bits, threshold, &constants[r]);
+        for (int r = 0; r < rows; r++)  // (masked rows too: their lanes are never used, but stay defined)
+            KFN(query_constants)(q + (long)(i0 + r) * stride, stride, bits, threshold, &constants[r]);
         // Rows past the end of a partial tile repeat row 0 (computed, never used).
         const int16_t *qr[4];
         for (int r = 0; r < 4; r++) qr[r] = q + (long)(i0 + (r < rows ? r : 0)) * stride;
@@ -340,13 +348,13 @@ __attribute__((target(KERNEL_TARGET))) static void KFN(score_matrix)(
             for (int t = 0; t < pairs; t++) {
                 __m256i k0 = _mm256_loadu_si256((const __m256i *)(kb[0] + 32 * t));
                 __m256i k1 = _mm256_loadu_si256((const __m256i *)(kb[1] + 32 * t));
-                __m256i a = _mm256_set1_epi32(*(const int32_t *)(qr[0] + 2 * t));
+                __m256i a = _mm256_set1_epi32(KFN(pair_bits)(qr[0] + 2 * t));
                 s00 = DOT_ACC(s00, a, k0); s01 = DOT_ACC(s01, a, k1);
-                a = _mm256_set1_epi32(*(const int32_t *)(qr[1] + 2 * t));
+                a = _mm256_set1_epi32(KFN(pair_bits)(qr[1] + 2 * t));
                 s10 = DOT_ACC(s10, a, k0); s11 = DOT_ACC(s11, a, k1);
-                a = _mm256_set1_epi32(*(const int32_t *)(qr[2] + 2 * t));
+                a = _mm256_set1_epi32(KFN(pair_bits)(qr[2] + 2 * t));
                 s20 = DOT_ACC(s20, a, k0); s21 = DOT_ACC(s21, a, k1);
-                a = _mm256_set1_epi32(*(const int32_t *)(qr[3] + 2 * t));
+                a = _mm256_set1_epi32(KFN(pair_bits)(qr[3] + 2 * t));
                 s30 = DOT_ACC(s30, a, k0); s31 = DOT_ACC(s31, a, k1);
             }
             __m256i sums[4][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}};
@@ -450,16 +458,16 @@ __attribute__((target(KERNEL_TARGET))) static inline void KFN(tile_two_steps16)(
     const int16_t *q0 = qr[0], *q1 = qr[1], *q2 = qr[2], *q3 = qr[3];
     for (int t = 0; t < pairs; t++) {
         __m512i k = _mm512_loadu_si512((const void *)(kb + 32 * t));
-        __m512i a = _mm512_set1_epi32(*(const int32_t *)(q0 + 2 * t));
+        __m512i a = _mm512_set1_epi32(KFN(pair_bits)(q0 + 2 * t));
         low1[0] = _mm512_dpwssd_epi32(low1[0], a, _mm512_and_si512(k, pair1[0]));
         low2[0] = _mm512_dpwssd_epi32(low2[0], a, _mm512_and_si512(k, pair2[0]));
-        a = _mm512_set1_epi32(*(const int32_t *)(q1 + 2 * t));
+        a = _mm512_set1_epi32(KFN(pair_bits)(q1 + 2 * t));
         low1[1] = _mm512_dpwssd_epi32(low1[1], a, _mm512_and_si512(k, pair1[1]));
         low2[1] = _mm512_dpwssd_epi32(low2[1], a, _mm512_and_si512(k, pair2[1]));
-        a = _mm512_set1_epi32(*(const int32_t *)(q2 + 2 * t));
+        a = _mm512_set1_epi32(KFN(pair_bits)(q2 + 2 * t));
         low1[2] = _mm512_dpwssd_epi32(low1[2], a, _mm512_and_si512(k, pair1[2]));
         low2[2] = _mm512_dpwssd_epi32(low2[2], a, _mm512_and_si512(k, pair2[2]));
-        a = _mm512_set1_epi32(*(const int32_t *)(q3 + 2 * t));
+        a = _mm512_set1_epi32(KFN(pair_bits)(q3 + 2 * t));
         low1[3] = _mm512_dpwssd_epi32(low1[3], a, _mm512_and_si512(k, pair1[3]));
         low2[3] = _mm512_dpwssd_epi32(low2[3], a, _mm512_and_si512(k, pair2[3]));
     }
@@ -539,10 +547,10 @@ __attribute__((target(KERNEL_TARGET))) static void KFN(score_matrix)(
             __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
             for (int t = 0; t < pairs; t++) {
                 __m512i k = _mm512_loadu_si512((const void *)(kb + 32 * t));
-                s0 = _mm512_dpwssd_epi32(s0, _mm512_set1_epi32(*(const int32_t *)(qr[0] + 2 * t)), k);
-                s1 = _mm512_dpwssd_epi32(s1, _mm512_set1_epi32(*(const int32_t *)(qr[1] + 2 * t)), k);
-                s2 = _mm512_dpwssd_epi32(s2, _mm512_set1_epi32(*(const int32_t *)(qr[2] + 2 * t)), k);
-                s3 = _mm512_dpwssd_epi32(s3, _mm512_set1_epi32(*(const int32_t *)(qr[3] + 2 * t)), k);
+                s0 = _mm512_dpwssd_epi32(s0, _mm512_set1_epi32(KFN(pair_bits)(qr[0] + 2 * t)), k);
+                s1 = _mm512_dpwssd_epi32(s1, _mm512_set1_epi32(KFN(pair_bits)(qr[1] + 2 * t)), k);
+                s2 = _mm512_dpwssd_epi32(s2, _mm512_set1_epi32(KFN(pair_bits)(qr[2] + 2 * t)), k);
+                s3 = _mm512_dpwssd_epi32(s3, _mm512_set1_epi32(KFN(pair_bits)(qr[3] + 2 * t)), k);
             }
             __m512i sums[4] = {s0, s1, s2, s3};
             KFN(RowSearch16) search[4];

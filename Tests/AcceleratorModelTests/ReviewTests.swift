@@ -5,8 +5,7 @@ import Testing
 @testable import Workloads
 
 /// Review of the accelerator speed-up (issue 5): one test per suspicion about the C fast paths, each on the
-/// input that would expose it. Tests that demonstrate a confirmed bug are wrapped in `withKnownIssue` (named
-/// `knownBug…`): they pass while the bug is there and fail once it is fixed, as a reminder to unwrap them.
+/// input that would expose it. Two confirmed bugs (both older than the speed-up) were fixed; their tests say so.
 @Suite struct ReviewTests {
     // MARK: Engine (matrix kernel, row kernel)
 
@@ -61,29 +60,26 @@ import Testing
     }
 
     /// The same edges on the row kernel (layers the matrix kernel does not admit: B = 14 with d = 16, B = 13
-    /// with d = 64), for thresholds whose gap T − S fits Int64. (Int64.max itself: knownBugRowKernelGapOverflow.)
+    /// with d = 64), Int64's ends included (the row kernel clamps T as the matrix kernel does).
     @Test(arguments: [(14, 16), (13, 64)])
     func rowKernelThresholdsAtTheEdges(bits: Int, d: Int) {
         #expect(leopard_matrix_kernel_available(Int32((d + 15) / 16 * 16), Int32(bits)) == 0)
         let layer = Self.extremeLayer(bits: bits, d: d)
-        for t in Self.edgeThresholds(bits: bits, d: d) where t < Int64.max - (1 << 40) {
+        for t in Self.edgeThresholds(bits: bits, d: d) {
             var at = layer
             at.threshold = .perLayer(t)
             Self.expectSame(at, "bits \(bits) d \(d) T \(t)")
         }
     }
 
-    /// BUG (pre-existing, bit_kernels.c ROW_LOOP, `int64_t gap = threshold - s`): for T near Int64.max and S < 0
-    /// the gap overflows (UB; wraps negative), the search never starts and the score is reported as running all B
-    /// planes instead of terminating after the first. Reachable from a trace's meta.json (any Int64 threshold) on
-    /// layers the matrix kernel does not admit. Fix: clamp T into [−sMax, sMax + 1] as the matrix kernel does.
-    @Test func knownBugRowKernelGapOverflow() {
+    /// Found by the review (fixed): for T near Int64.max and S < 0 the row kernel's gap T − S overflowed, so the
+    /// score was reported as running all B planes instead of terminating after the first. The row kernel now
+    /// clamps T into [−sMax, sMax + 1] like the matrix kernel.
+    @Test func rowKernelThresholdAtInt64Max() {
         let layer = Self.extremeLayer(bits: 14, d: 16)
         var at = layer
         at.threshold = .perLayer(Int64.max)
-        withKnownIssue("row kernel: threshold − S overflows Int64") {
-            Self.expectSame(at, "bits 14 d 16 T Int64.max")
-        }
+        Self.expectSame(at, "bits 14 d 16 T Int64.max")
     }
 
     /// Suspicion: layers with no keys or no queries (empty output buffers, baseAddress of an empty array) crash
@@ -213,12 +209,10 @@ import Testing
         #expect(state.fastRows > 30 && state.fastRows < 250, "fast rows \(state.fastRows) of 300")
     }
 
-    /// BUG (schedule_row.c leopard_back_row, guard `backlog > 2^30 || kept·c > 2^30`, and back_row_starts'
-    /// return `running + kept·c`): with both at 2^30 the back-end end is 2^31, which wraps in int32, and the
-    /// call succeeds with backFree = start − 2^31 instead of declining (the header promises 0 when times could
-    /// leave 32 bits). Needs a 2^30-cycle backlog and kept·backCycles = 2^30, so not met by realistic hardware,
-    /// but the contract is broken. Fix: `>=` in both guard tests (or compute the end in int64).
-    @Test func knownBugBackRowEndWrapsAtTheGuard() {
+    /// Found by the review (fixed): with a 2^30-cycle backlog and kept·backCycles = 2^30 the back-end end, 2^31,
+    /// wrapped in int32 and the call succeeded with backFree = start − 2^31; the guard now declines at 2^30
+    /// (the header promises 0 when times could leave 32 bits).
+    @Test func backRowDeclinesAtTheGuard() {
         let start: Int64 = 1000
         var times = [Int16](repeating: 0, count: 32)
         var ring = [Int64](repeating: 0, count: 4)
@@ -228,9 +222,7 @@ import Testing
             var row = LeopardRowFront(keptTimes: t.baseAddress!, keptCount: 1, span: 1, busy: 1)
             return leopard_back_row(start, &row, 1 << 30, 4, &ring, &pushCount, &slot, &backFree, &scratch, &backBusy)
         }
-        withKnownIssue("leopard_back_row: the back-end end wraps in int32 at the guard's limit") {
-            #expect(ok == 0 || backFree == start + (1 << 31), "ok \(ok), backFree − start = \(backFree - start)")
-        }
+        #expect(ok == 0 && backFree == start + (1 << 30), "ok \(ok), backFree − start = \(backFree - start)")
     }
 }
 
