@@ -1,22 +1,25 @@
 // The engine's matrix path through the C matrix kernel (CBitKernels/score_matrix_template.h), which computes S
-// for 4 queries × 16 keys per step as an int16 GEMM micro-kernel and finishes each 8-key block in 8 lanes.
+// for 4 queries × 16 keys per step as an int16 GEMM micro-kernel and runs the first two search tests for the
+// tile in one more pass (later tests, rare, key by key).
 // Same results as the row kernel and the reference (EngineTests and FastPathTests check all three); used
 // whenever leopard_matrix_kernel_available admits the layer.
 //
-// Q and K of every matrix are packed once (Q rows padded to a multiple of 16; K in pair-interleaved 8-key
-// blocks), then blocks of query rows are scored in parallel: blocks much smaller than a matrix keep both cores
+// Q and K of every matrix are packed once (Q rows padded to a multiple of 16; K in pair-interleaved 16-key
+// blocks, and as rows), then blocks of query rows are scored in parallel: blocks much smaller than a matrix keep both cores
 // busy to the end even when other processes take one of them for a while.
 
 import CBitKernels
 import Dispatch
 import Workloads
 
-/// A layer's Q and K in the matrix kernel's layouts, and each query's valid key count.
+/// A layer's Q and K in the matrix kernel's layouts (K twice: packed blocks for the tiles, rows for the rare
+/// scores that need more than two search steps), and each query's valid key count.
 struct PackedMatrices {
     let stride: Int
     let kPerMatrix: Int
     var q: [Int16]
     var k: [Int16]
+    var kRows: [Int16]
     /// [batch, queries]: keys [0, keyEnd) are valid for the query (0 = a masked row).
     var keyEnd: [Int32]
 
@@ -29,11 +32,13 @@ struct PackedMatrices {
         self.kPerMatrix = kPerMatrix
         var q = [Int16](repeating: 0, count: max(matrices * layer.queryCount * stride, 1))
         var k = [Int16](repeating: 0, count: max(matrices * kPerMatrix, 1))
+        var kRows = [Int16](repeating: 0, count: max(matrices * layer.keyCount * stride, 1))
         q.withUnsafeMutableBufferPointer { qRows in
+          kRows.withUnsafeMutableBufferPointer { kRowBuffer in
             k.withUnsafeMutableBufferPointer { kBlocks in
                 layer.q.withUnsafeBufferPointer { qSource in
                     layer.k.withUnsafeBufferPointer { kSource in
-                        let qBase = qRows.baseAddress!, kBase = kBlocks.baseAddress!
+                        let qBase = qRows.baseAddress!, kBase = kBlocks.baseAddress!, kRowBase = kRowBuffer.baseAddress!
                         func pack(_ m: Int) {
                             let b = m / layer.headCount, h = m % layer.headCount
                             leopard_pack_rows(qSource.baseAddress! + layer.queryOffset(batch: b, head: h, query: 0),
@@ -42,6 +47,9 @@ struct PackedMatrices {
                             leopard_pack_keys8(kSource.baseAddress! + layer.keyOffset(batch: b, head: h, key: 0),
                                                Int32(layer.keyCount), Int32(layer.headDim), Int32(stride),
                                                kBase + m * kPerMatrix)
+                            leopard_pack_rows(kSource.baseAddress! + layer.keyOffset(batch: b, head: h, key: 0),
+                                              Int32(layer.keyCount), Int32(layer.headDim), Int32(stride),
+                                              kRowBase + m * layer.keyCount * stride)
                         }
                         if parallel && matrices > 1 {
                             DispatchQueue.concurrentPerform(iterations: matrices) { pack($0) }
@@ -51,9 +59,11 @@ struct PackedMatrices {
                     }
                 }
             }
+          }
         }
         self.q = q
         self.k = k
+        self.kRows = kRows
         var keyEnd = [Int32](repeating: 0, count: max(layer.batchSize * layer.queryCount, 1))
         for b in 0..<layer.batchSize {
             for i in 0..<layer.queryCount {
@@ -89,6 +99,7 @@ extension BitSerialEngine {
                 perItem.withUnsafeMutableBufferPointer { countsBuffer in
                     packed.q.withUnsafeBufferPointer { qRows in
                         packed.k.withUnsafeBufferPointer { kBlocks in
+                          packed.kRows.withUnsafeBufferPointer { kRowBuffer in
                             packed.keyEnd.withUnsafeBufferPointer { ends in
                                 // Items write disjoint rows and their own counts.
                                 func item(_ x: Int) {
@@ -98,7 +109,8 @@ extension BitSerialEngine {
                                     let out = (m * queries + first) * n
                                     let counts = countsBuffer.baseAddress! + x * 18  // (C long = Int here)
                                     leopard_score_matrix(qRows.baseAddress! + (m * queries + first) * packed.stride, Int32(rows),
-                                                         kBlocks.baseAddress! + m * packed.kPerMatrix, Int32(n),
+                                                         kBlocks.baseAddress! + m * packed.kPerMatrix,
+                                                         kRowBuffer.baseAddress! + m * n * packed.stride, Int32(n),
                                                          Int32(packed.stride), ends.baseAddress! + b * queries + first,
                                                          Int32(layer.bits), layer.threshold.value(head: h),
                                                          planesBuffer.baseAddress! + out, keptBuffer.baseAddress! + out, counts)
@@ -109,6 +121,7 @@ extension BitSerialEngine {
                                     for x in 0..<items { item(x) }
                                 }
                             }
+                          }
                         }
                     }
                 }

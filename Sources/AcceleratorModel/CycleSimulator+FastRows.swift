@@ -1,18 +1,19 @@
-// The cycle model's fast path (CBitKernels/schedule_row.c): a row's front-end as a sorted vector of unit free
-// times (four rows at a time), which also yields the kept completions in time order; its back-end as one pass
-// over those FIFO pushes. It applies when the hardware has at most 16 units and no unit stalls on the FIFO in
+// The cycle model's fast path (CBitKernels/schedule_row.c): a row's front-end as a sorted multiset of unit free
+// times (16 rows at a time, one vector lane per row), which also yields the kept completions in time order; its
+// back-end as one pass over those FIFO pushes. It applies when the hardware has at most 16 units and no unit stalls on the FIFO in
 // the row; otherwise the row runs on the general path (SchedulerState.runRow). Both give identical cycles,
 // counts and FIFO state (FastPathTests compares them).
 
 import CBitKernels
 
 /// Buffers of the fast path for rows of up to `keyCount` keys: a group's row descriptors and front-ends (kept
-/// completion times), and the back-end's FIFO history.
+/// completion times), the front-end's working buffer and the back-end's FIFO history.
 final class FastRowScratch {
     let keyCount: Int
     let keys: UnsafeMutablePointer<LeopardRowKeys>
     let fronts: UnsafeMutablePointer<LeopardRowFront>
     let keptTimes: UnsafeMutablePointer<Int16>
+    let frontWork: UnsafeMutablePointer<Int16>
     let history: UnsafeMutablePointer<Int32>
 
     init(keyCount: Int, fifoDepth: Int) {
@@ -26,6 +27,7 @@ final class FastRowScratch {
         fronts.initialize(repeating: LeopardRowFront(), count: rows)
         keptTimes = .allocate(capacity: rows * perRow)
         for r in 0..<rows { fronts[r].keptTimes = keptTimes + r * perRow }
+        frontWork = .allocate(capacity: Int(leopard_front_rows_scratch_count(Int32(keyCount))))
         history = .allocate(capacity: Int(leopard_back_row_scratch_count(Int32(perRow), Int32(fifoDepth))))
     }
 
@@ -33,6 +35,7 @@ final class FastRowScratch {
         keys.deallocate()
         fronts.deallocate()
         keptTimes.deallocate()
+        frontWork.deallocate()
         history.deallocate()
     }
 }
@@ -52,7 +55,7 @@ extension SchedulerState {
         guard fastPathEnabled, units <= Int(LEOPARD_FAST_ROW_MAX_UNITS), let scratch = fastScratch else { return false }
         let fixedLatency = Int32(Int(fixedPlanes ?? 0) * cyclesPerPlane)
         return leopard_front_rows(scratch.keys, Int32(count), fixedLatency, allKept ? 1 : 0, Int32(cyclesPerPlane),
-                                  Int32(units), scratch.fronts) != 0
+                                  Int32(units), scratch.frontWork, scratch.fronts) != 0
     }
 
     /// The back-end of the row whose front-end is in scratch slot `slot`, started at `start`: returns the

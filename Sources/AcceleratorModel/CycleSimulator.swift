@@ -111,8 +111,9 @@ struct CycleSimulator {
         state.startMatrix(at: now)
         let fixedPlanes: UInt8? = mode == .pruningAndTermination ? nil : UInt8(bits)
         let matrixRows = (b * layer.headCount + h) * layer.queryCount
-        // Rows in groups of up to four: the fast path computes their front-ends together (they do not depend
-        // on the state), then each row's back-end in order; a row it cannot take runs on the general path.
+        // Rows in groups of up to LEOPARD_FRONT_ROWS (16): the fast path computes their front-ends together (they
+        // do not depend on the state), then each row's back-end in order; a row it cannot take runs on the
+        // general path.
         let scratch = state.fastPathEnabled ? state.prepareFastRows(keyCount: layer.keyCount) : nil
         let groupSize = Int(LEOPARD_FRONT_ROWS)
         var failedGroups = 0  // consecutive groups the fast path handed back entirely

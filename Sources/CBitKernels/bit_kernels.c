@@ -178,6 +178,7 @@ __attribute__((target("avx2"))) static void row_avx2(const int16_t *q, const int
 #undef DOT_ACC
 
 #define KERNEL_TARGET "avx2,avx512f,avx512vl,avx512bw,avx512cd,avx512vnni"
+#define KERNEL_HAS_ZMM 1
 #define KERNEL_SUFFIX _vnni
 #define KERNEL_HAS_LZCNT 1
 #define DOT_ACC(acc, a, b) _mm256_dpwssd_epi32(acc, a, b)
@@ -185,6 +186,7 @@ __attribute__((target("avx2"))) static void row_avx2(const int16_t *q, const int
 #undef KERNEL_TARGET
 #undef KERNEL_SUFFIX
 #undef KERNEL_HAS_LZCNT
+#undef KERNEL_HAS_ZMM
 #undef DOT_ACC
 
 #endif
@@ -217,6 +219,11 @@ int leopard_force_kernel_level(int level) {
 void leopard_score_row(const int16_t *q, const int16_t *k, int keyBegin, int keyEnd, int stride, int bits,
                        int64_t threshold, const int64_t *certain, const int64_t *slack,
                        uint8_t *planes, uint8_t *kept) {
+    // Clamp T into [−sMax, sMax + 1], sMax = |q|₁·2^(B−1) (certain[1] = |q|₁): |S| and every bound are at most
+    // sMax, so no comparison changes, and the gap T − S can no longer overflow (T near Int64's ends, e.g. from a
+    // trace's meta.json, made it wrap).
+    const int64_t sMax = certain[1] << (bits - 1);
+    threshold = threshold < -sMax ? -sMax : (threshold > sMax + 1 ? sMax + 1 : threshold);
     switch (leopard_kernel_level()) {
 #ifdef LEOPARD_X86
     case 3:
@@ -235,7 +242,7 @@ int leopard_matrix_kernel_available(int stride, int bits) {
 }
 
 long leopard_packed_keys8_count(int keyCount, int stride) {
-    long blocks = (keyCount + 15) / 16 * 2;  // an even number of 8-key blocks (the kernel reads pairs)
+    long blocks = (keyCount + 15) / 16 * 2;  // whole 16-key blocks
     return blocks * 8 * stride;
 }
 
@@ -253,20 +260,23 @@ void leopard_pack_keys8(const int32_t *k, int keyCount, int d, int stride, int16
     memset(out, 0, (size_t)total * sizeof(int16_t));
     const int pairs = stride / 2;
     for (int j = 0; j < keyCount; j++) {
-        int16_t *block = out + (long)(j / 8) * 16 * pairs;
-        int lane = j % 8;
+        int16_t *block = out + (long)(j / 16) * 32 * pairs;
+        int lane = j % 16;
         const int32_t *src = k + (long)j * d;
-        for (int t = 0; t < d; t++) block[16 * (t / 2) + 2 * lane + (t % 2)] = (int16_t)src[t];
+        for (int t = 0; t < d; t++) block[32 * (t / 2) + 2 * lane + (t % 2)] = (int16_t)src[t];
     }
 }
 
-void leopard_score_matrix(const int16_t *q, int queryCount, const int16_t *kPacked, int keyCount, int stride,
-                          const int32_t *keyEnd, int bits, int64_t threshold, uint8_t *planes, uint8_t *kept,
-                          long *counts) {
-    switch (leopard_kernel_level()) {
+void leopard_score_matrix(const int16_t *q, int queryCount, const int16_t *kPacked, const int16_t *kRows,
+                          int keyCount, int stride, const int32_t *keyEnd, int bits, int64_t threshold,
+                          uint8_t *planes, uint8_t *kept, long *counts) {
+    // A level forced below 2 (tests) while a caller had already chosen this path still runs the AVX2 kernel.
+    int level = leopard_kernel_level();
+    if (level < 2 && detect_level() >= 2) level = 2;
+    switch (level) {
 #ifdef LEOPARD_X86
-    case 3: score_matrix_vnni(q, queryCount, kPacked, keyCount, stride, keyEnd, bits, threshold, planes, kept, counts); return;
-    case 2: score_matrix_avx2(q, queryCount, kPacked, keyCount, stride, keyEnd, bits, threshold, planes, kept, counts); return;
+    case 3: score_matrix_vnni(q, queryCount, kPacked, kRows, keyCount, stride, keyEnd, bits, threshold, planes, kept, counts); return;
+    case 2: score_matrix_avx2(q, queryCount, kPacked, kRows, keyCount, stride, keyEnd, bits, threshold, planes, kept, counts); return;
 #endif
     default: __builtin_trap();  // callers check leopard_matrix_kernel_available first
     }

@@ -171,4 +171,19 @@ import CBitKernels
         }
         print("kernel levels checked: 0...\(best) (0 portable, 1 SSE2, 2 AVX2, 3 AVX-512 VNNI; 2 and 3 with the matrix kernel)")
     }
+
+    /// Both matrix kernels (AVX2 and AVX-512 VNNI) on adversarial values, where many scores need a third test
+    /// and more (they take a different path in each kernel).
+    @Test func everyMatrixKernelOnAdversarialValues() {
+        let best = leopard_force_kernel_level(-1)
+        defer { _ = leopard_force_kernel_level(-1) }
+        guard best >= 2 else {
+            print("SKIP: everyMatrixKernelOnAdversarialValues: no matrix kernel on this CPU")
+            return
+        }
+        for level in 2...best {
+            #expect(leopard_force_kernel_level(Int32(level)) == level)
+            for bits in [3, 8, 12] { FastPathTests.checkAdversarialValues(bits: bits) }
+        }
+    }
 }

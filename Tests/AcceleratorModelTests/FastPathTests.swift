@@ -38,6 +38,12 @@ import Testing
     /// queries zero, all negative, extreme; thresholds exactly on scores and one off.
     @Test(arguments: [2, 3, 8, 12])
     func matrixKernelAdversarialValues(bits: Int) {
+        Self.checkAdversarialValues(bits: bits)
+    }
+
+    /// The body of matrixKernelAdversarialValues (KernelLevelTests runs it at every kernel level): on these
+    /// values many scores need a third test and more (all-positive queries against all-ones keys leave no slack).
+    static func checkAdversarialValues(bits: Int) {
         let minV = -Int32(1 << (bits - 1)), maxV = Int32((1 << (bits - 1)) - 1)
         let d = 20, n = 12
         let keyRows: [[Int32]] = [
@@ -125,6 +131,10 @@ import Testing
     /// both paths from the same state; results and the whole state after it must match, and both the fast path
     /// and its hand-back on stalls must occur.
     @Test func randomRowsMatchGeneralPath() {
+        Self.checkRandomRows()
+    }
+
+    static func checkRandomRows() {
         guard leopard_fast_rows_available() != 0 else {
             print("SKIP: randomRowsMatchGeneralPath: the fast row path needs AVX2")
             return
@@ -180,22 +190,27 @@ import Testing
         #expect(handedBack > 20, "stalling rows must be handed back to the general path")
     }
 
-    /// Front-ends computed in groups of 1 to 4 rows of different lengths (interleaved, then each row's tail)
-    /// equal the same rows computed one at a time.
+    /// Front-ends computed in groups of 1 to 16 rows of different lengths (together: shorter rows padded with
+    /// latency-0 keys) equal the same rows computed one at a time, and the general path's.
     @Test func groupedFrontsMatchSingleRows() {
+        Self.checkGroupedFronts()
+    }
+
+    static func checkGroupedFronts() {
         guard leopard_fast_rows_available() != 0 else {
             print("SKIP: groupedFrontsMatchSingleRows: the fast row path needs AVX2")
             return
         }
         var rng = SeededGenerator(seed: 7)
         for trial in 0..<200 {
-            let units = 1 + rng.nextInt(below: 16), count = 1 + rng.nextInt(below: 4)
+            let rows = Int(LEOPARD_FRONT_ROWS)
+            let units = 1 + rng.nextInt(below: 16), count = 1 + rng.nextInt(below: rows)
             let lengths = (0..<count).map { _ in rng.nextInt(below: trial % 2 == 0 ? 40 : 6) }
             // Row r's planes and kept flags at r·40 in two flat buffers (pointers stay valid for the trial).
-            let planes = UnsafeMutablePointer<UInt8>.allocate(capacity: 4 * 40)
-            let kept = UnsafeMutablePointer<UInt8>.allocate(capacity: 4 * 40)
+            let planes = UnsafeMutablePointer<UInt8>.allocate(capacity: rows * 40)
+            let kept = UnsafeMutablePointer<UInt8>.allocate(capacity: rows * 40)
             defer { planes.deallocate(); kept.deallocate() }
-            for x in 0..<(4 * 40) {
+            for x in 0..<(rows * 40) {
                 planes[x] = UInt8(1 + rng.nextInt(below: 12))
                 kept[x] = UInt8(rng.nextInt(below: 2))
             }
@@ -239,5 +254,25 @@ import Testing
         }
         return state.runRow(start: start, keys: 0..<n, planes: planes, kept: kept, fixedPlanes: fixed, allKept: allKept,
                             cyclesPerPlane: cyclesPerPlane, backCycles: backCycles, timing: &timing)
+    }
+}
+
+/// The cycle model's front-end at every instruction-set level this CPU has (AVX2 only; the 32-register
+/// insertion network; the AVX-512 VBMI2 compaction): grouped rows against single rows, and single rows against
+/// the general path.
+@Suite(.serialized) struct FrontLevelTests {
+    @Test func everyFrontLevelMatchesTheGeneralPath() {
+        guard leopard_fast_rows_available() != 0 else {
+            print("SKIP: everyFrontLevelMatchesTheGeneralPath: the fast row path needs AVX2")
+            return
+        }
+        let best = leopard_force_front_level(-1)
+        defer { _ = leopard_force_front_level(-1) }
+        for level in 0...best {
+            #expect(leopard_force_front_level(level) == level)
+            FastPathTests.checkGroupedFronts()
+            FastPathTests.checkRandomRows()
+        }
+        print("front-end levels checked: 0...\(best) (0 AVX2, 1 AVX-512VL network, 2 AVX-512 VBMI2 compaction)")
     }
 }

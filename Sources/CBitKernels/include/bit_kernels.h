@@ -32,24 +32,27 @@ int leopard_kernel_level(void);
 /// and stride·2^(2·bits−2) < 2^30 (every gap T − S then fits 32 bits after clamping T; see the template).
 int leopard_matrix_kernel_available(int stride, int bits);
 
-/// int16 elements of a packed key matrix of keyCount keys (an even number of 8-key blocks).
+/// int16 elements of a packed key matrix of keyCount keys (whole 16-key blocks).
 long leopard_packed_keys8_count(int keyCount, int stride);
 
 /// Copies rowCount rows of d int32 values into int16 rows of `stride` elements, zero-padded.
 void leopard_pack_rows(const int32_t *values, int rowCount, int d, int stride, int16_t *out);
 
-/// Packs keyCount keys of d int32 values ("pair-interleaved" 8-key blocks): element (key j, dim t) goes to
-/// out[(j/8)·8·stride + 16·(t/2) + 2·(j%8) + t%2]; padding keys and dimensions are zero.
+/// Packs keyCount keys of d int32 values ("pair-interleaved" 16-key blocks): element (key j, dim t) goes to
+/// out[(j/16)·16·stride + 32·(t/2) + 2·(j%16) + t%2] (for each dimension pair, the 16 keys' pairs in 64 bytes:
+/// keys 0–7 then 8–15, one 256-bit vector each); padding keys and dimensions are zero.
 /// out holds leopard_packed_keys8_count(keyCount, stride) elements.
 void leopard_pack_keys8(const int32_t *k, int keyCount, int d, int stride, int16_t *out);
 
-/// Scores every query row of one matrix: q holds queryCount rows padded to stride (leopard_pack_rows),
-/// kPacked the matrix's keys (leopard_pack_keys8). Query i sees keys [0, keyEnd[i]) (0 = a masked row,
-/// skipped); planes and kept are [queryCount, keyCount], every entry written (0 outside the valid keys). counts[1...16] += histogram of planes over the whole matrix, counts[17] += kept scores
-/// (counts[0] is unspecified: ignore it). Only when leopard_matrix_kernel_available(stride, bits).
-void leopard_score_matrix(const int16_t *q, int queryCount, const int16_t *kPacked, int keyCount, int stride,
-                          const int32_t *keyEnd, int bits, int64_t threshold, uint8_t *planes, uint8_t *kept,
-                          long *counts);
+/// Scores every query row of one matrix: q holds queryCount rows padded to stride (leopard_pack_rows), kPacked
+/// the matrix's keys (leopard_pack_keys8) and kRows the same keys as rows padded to stride (leopard_pack_rows;
+/// the rare scores that need a third step and beyond read them). Query i sees keys [0, keyEnd[i]) (0 = a masked
+/// row, skipped); planes and kept are [queryCount, keyCount], every entry written (0 outside the valid keys).
+/// counts[1...16] += histogram of planes over the whole matrix, counts[17] += kept scores (counts[0] is
+/// unspecified: ignore it). Only when leopard_matrix_kernel_available(stride, bits).
+void leopard_score_matrix(const int16_t *q, int queryCount, const int16_t *kPacked, const int16_t *kRows,
+                          int keyCount, int stride, const int32_t *keyEnd, int bits, int64_t threshold,
+                          uint8_t *planes, uint8_t *kept, long *counts);
 
 /// Forces a lower kernel level (for tests: every version must agree with the reference); returns the level now
 /// in use (requests above what the CPU supports are capped). Not thread-safe: call before scoring starts.
@@ -77,8 +80,8 @@ typedef struct {
 /// Whether this CPU runs the fast row path (AVX2; independent of leopard_force_kernel_level).
 int leopard_fast_rows_available(void);
 
-/// Rows whose front-ends leopard_front_rows computes together (interleaved).
-#define LEOPARD_FRONT_ROWS 4
+/// Rows whose front-ends leopard_front_rows computes together (one 16-bit vector lane per row).
+#define LEOPARD_FRONT_ROWS 16
 
 /// One row's valid keys.
 typedef struct {
@@ -87,13 +90,22 @@ typedef struct {
     int keyCount;
 } LeopardRowKeys;
 
-/// The front-ends of rowCount ≤ LEOPARD_FRONT_ROWS rows, interleaved, into out[0..<rowCount]: key j takes
+/// The front-ends of rowCount ≤ LEOPARD_FRONT_ROWS rows, together, into out[0..<rowCount]: key j takes
 /// fixedLatency cycles if fixedLatency > 0, else planes[j]·cyclesPerPlane, and goes to the earliest free of
-/// `units` units; it is kept (pushes into the FIFO when done) if allKept or kept[j]. Returns 0 (nothing
-/// written) when the fast path does not apply: no AVX2, more than LEOPARD_FAST_ROW_MAX_UNITS units, or times
-/// that could leave the int16 lanes.
+/// `units` units; it is kept (pushes into the FIFO when done) if allKept or kept[j]. scratch holds
+/// leopard_front_rows_scratch_count(longest row's keyCount) entries. Returns 0 (nothing written) when the fast
+/// path does not apply: no AVX2, more than LEOPARD_FAST_ROW_MAX_UNITS units, or times that could leave the
+/// int16 lanes.
 int leopard_front_rows(const LeopardRowKeys *keys, int rowCount, int fixedLatency, int allKept,
-                       int cyclesPerPlane, int units, LeopardRowFront *out);
+                       int cyclesPerPlane, int units, int16_t *scratch, LeopardRowFront *out);
+
+long leopard_front_rows_scratch_count(int keyCount);
+
+/// Forces the front-end's instruction set (for tests: every version must agree): 0 = AVX2 only, 1 = the
+/// insertion network with AVX-512VL's 32 registers, 2 = also the compaction with AVX-512 VBMI2 compress;
+/// −1 = the best this CPU has. Returns the level now in use (capped at what the CPU supports). Not
+/// thread-safe: call before scheduling starts.
+int leopard_force_front_level(int level);
 
 /// The back-end of a row whose front-end started at `start`: the kept completions push into the FIFO, in time
 /// order; the FIFO state (fifoStarts: the ring of back-end start times, entry n at n % fifoDepth; pushCount;
