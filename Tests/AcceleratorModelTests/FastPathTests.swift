@@ -113,17 +113,24 @@ import Testing
                                             keyCount: 24, headDim: 32, valueDim: 32, bits: 10, pruneRate: pruneRate,
                                             mask: index == 1 ? .causal : .none, lengths: [24, 13]).layers[0]
             let outcome = BitSerialEngine.run(layer, parallel: false)
-            for mode in SimulationMode.allCases {
-                var fast = CycleSimulator(hardware: hw, layer: layer, mode: mode)
-                var general = fast
-                fast.fastPath = true
-                general.fastPath = false
-                let a = fast.run(outcome: outcome, parallel: false), b = general.run(outcome: outcome, parallel: false)
-                #expect(a.cycles == b.cycles, "\(name) \(mode) prune \(pruneRate)")
-                #expect(a.unitBusyCycles == b.unitBusyCycles, "\(name) \(mode)")
-                #expect(a.unitStallCycles == b.unitStallCycles, "\(name) \(mode)")
-                #expect(a.backBusyCycles == b.backBusyCycles, "\(name) \(mode)")
-            }
+            Self.expectFastMatchesGeneral(hw, layer, outcome, parallel: false, "\(name) prune \(pruneRate)")
+        }
+    }
+
+    /// Every mode of the cycle model with the fast row path (run `parallel` or not) against the general path
+    /// alone: cycles, unit busy and stall cycles and back-end busy cycles must be equal.
+    static func expectFastMatchesGeneral(_ hw: HardwareConfig, _ layer: LayerTrace, _ outcome: LayerOutcome,
+                                         parallel: Bool, _ label: String) {
+        for mode in SimulationMode.allCases {
+            var fast = CycleSimulator(hardware: hw, layer: layer, mode: mode)
+            var general = fast
+            fast.fastPath = true
+            general.fastPath = false
+            let a = fast.run(outcome: outcome, parallel: parallel), b = general.run(outcome: outcome, parallel: false)
+            #expect(a.cycles == b.cycles, "\(label) \(mode)")
+            #expect(a.unitBusyCycles == b.unitBusyCycles, "\(label) \(mode)")
+            #expect(a.unitStallCycles == b.unitStallCycles, "\(label) \(mode)")
+            #expect(a.backBusyCycles == b.backBusyCycles, "\(label) \(mode)")
         }
     }
 

@@ -188,15 +188,7 @@ import Testing
                                         valueDim: 64, bits: 8, pruneRate: 0.8, mask: .causal).layers[0]
         #expect(hw.cyclesPerPlane(headDim: 52) == 13)
         let outcome = BitSerialEngine.run(layer, parallel: false)
-        for mode in SimulationMode.allCases {
-            var fast = CycleSimulator(hardware: hw, layer: layer, mode: mode)
-            var general = fast
-            fast.fastPath = true
-            general.fastPath = false
-            let a = fast.run(outcome: outcome, parallel: true), b = general.run(outcome: outcome, parallel: false)
-            #expect(a.cycles == b.cycles && a.unitBusyCycles == b.unitBusyCycles && a.unitStallCycles == b.unitStallCycles
-                    && a.backBusyCycles == b.backBusyCycles, "\(mode): \(a) vs \(b)")
-        }
+        FastPathTests.expectFastMatchesGeneral(hw, layer, outcome, parallel: true, "across the time guard")
         // The fast path must take some rows of the matrix and leave others (those past the guard) to the general one.
         guard leopard_fast_rows_available() != 0 else { return }
         let simulator = CycleSimulator(hardware: hw, layer: layer, mode: .pruningAndTermination)
