@@ -11,9 +11,12 @@ import Training
 public struct TrainCommand: Command {
     public static let configuration = CommandConfiguration(
         name: "train", abstract: "Train a model densely, then learn pruning thresholds per λ and evaluate them against baselines.",
-        usage: "--model M --task T [--lambda X[,Y…]] [--epochs N] [--fine-tune-epochs N] [--fine-tune-steps N] [--control] [--seed N] [--fine-tune-lr X] [--threshold-lr X] [--threshold-quantile Q] [--dense FILE] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
+        usage: "--model M --task T [--lambda X[,Y…]] [--target-prune-rate R|off] [--target-overall] [--target-gains η,κ] [--epochs N] [--fine-tune-epochs N] [--fine-tune-steps N] [--control] [--seed N] [--fine-tune-lr X] [--threshold-lr X] [--threshold-quantile Q] [--steepness S] [--pruned-magnitude C] [--dense FILE] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
         discussion: """
-        The loss during fine-tuning is L_task + λ·mean over layers of the soft kept fraction of valid scores. With
+        The loss during fine-tuning is L_task + λ·mean over layers of the soft kept fraction of valid scores. With a
+        prune-rate target (--target-prune-rate R, the default of the SST-2 encoder presets), λ starts at --lambda and
+        a controller steers it, one λ per layer, so that every layer prunes R of its valid scores on the validation
+        split (probed every 25 steps on the first 256 validation examples); λ may turn negative. With
         --out DIR: DIR/dense.safetensors, DIR/pruned.safetensors and the attention trace DIR/trace/layer-NN/
         (with several λ values: DIR/lambda-X/pruned.safetensors and DIR/lambda-X/trace/). --json prints one object
         (dense_metric, pruned_metric, prune_rate, metric_name, higher_is_better, thresholds, layer_prune_rates,
@@ -23,6 +26,9 @@ public struct TrainCommand: Command {
             ArgumentHelp("--model M", "model preset: " + Presets.names.joined(separator: ", ")),
             ArgumentHelp("--task T", "task, e.g. glue/sst2 (see `leopard data`)"),
             ArgumentHelp("--lambda X[,Y…]", "regulariser strength(s) (default: the preset's recommended λ)"),
+            ArgumentHelp("--target-prune-rate R|off", "steer λ toward prune rate R during fine-tuning, starting from --lambda (default: the preset's target, if it has one; off: λ stays fixed)"),
+            ArgumentHelp("--target-gains η,κ", "with a target: integral and proportional gains of the λ controller, in units of the starting λ (default: 2,50)"),
+            ArgumentHelp("--target-overall", "with a target: steer one λ for the overall prune rate instead of one λ per layer toward R"),
             ArgumentHelp("--epochs N", "dense training epochs (default: the preset's)"),
             ArgumentHelp("--fine-tune-epochs N", "threshold fine-tuning epochs per λ (default: the preset's)"),
             ArgumentHelp("--fine-tune-steps N", "stop each fine-tune after N steps (default: the preset's cap, if any)"),
@@ -31,6 +37,8 @@ public struct TrainCommand: Command {
             ArgumentHelp("--fine-tune-lr X", "peak learning rate of the weights during fine-tuning (default: the preset's; 0 freezes the weights and learns the thresholds alone)"),
             ArgumentHelp("--threshold-lr X", "learning rate of the thresholds (default: the preset's)"),
             ArgumentHelp("--threshold-quantile Q", "thresholds start at the Q-quantile of the dense validation scores (default: the preset's)"),
+            ArgumentHelp("--steepness S", "s of the training surrogate x·tanh(s(x − Th)) / c·tanh(s(x − Th)) and of the regulariser's σ(s(x − Th)) (default 10)"),
+            ArgumentHelp("--pruned-magnitude C", "c of the surrogate's pruned branch (default 1000)"),
             ArgumentHelp("--dense FILE", "skip dense training: start from this dense.safetensors of an earlier run (same model, task, seed)"),
             ArgumentHelp("--init DIR", "pretrained presets (bert-minilm): Hugging Face BERT folder with config.json, model.safetensors, vocab.txt"),
             ArgumentHelp("--per-head", "one threshold per head instead of per layer"),
@@ -44,6 +52,10 @@ public struct TrainCommand: Command {
     let model: String
     let task: String
     let lambdas: [Double]?
+    /// nil: the preset's; .some(nil): off.
+    let targetPruneRate: Double??
+    let targetOverall: Bool
+    let targetGains: (integral: Double, proportional: Double)?
     let epochs: Int?
     let fineTuneEpochs: Int?
     let fineTuneSteps: Int?
@@ -52,6 +64,8 @@ public struct TrainCommand: Command {
     let fineTuneLearningRate: Double?
     let thresholdLearningRate: Double?
     let thresholdQuantile: Double?
+    let steepness: Double?
+    let prunedMagnitude: Double?
     let denseCheckpoint: String?
     let initDirectory: String?
     let perHead: Bool
@@ -79,6 +93,28 @@ public struct TrainCommand: Command {
         } else {
             lambdas = nil
         }
+        if let text = try arguments.option("--target-prune-rate") {
+            if text == "off" {
+                targetPruneRate = .some(nil)
+            } else {
+                guard let r = Double(text), r > 0, r < 1 else {
+                    throw UsageError("--target-prune-rate = \(text); expected a number in (0, 1) or \"off\"")
+                }
+                targetPruneRate = .some(r)
+            }
+        } else {
+            targetPruneRate = nil
+        }
+        targetOverall = try arguments.flag("--target-overall")
+        if let text = try arguments.option("--target-gains") {
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0) }
+            guard parts.count == 2, let eta = parts[0], let kappa = parts[1], eta.isFinite, kappa.isFinite, eta >= 0, kappa >= 0 else {
+                throw UsageError("--target-gains = \(text); expected two numbers ≥ 0, η,κ (e.g. 2,50)")
+            }
+            targetGains = (eta, kappa)
+        } else {
+            targetGains = nil
+        }
         epochs = try arguments.intOption("--epochs", range: 0...1000)
         fineTuneEpochs = try arguments.intOption("--fine-tune-epochs", range: 0...1000)
         fineTuneSteps = try arguments.intOption("--fine-tune-steps", range: 1...10_000_000)
@@ -94,6 +130,8 @@ public struct TrainCommand: Command {
         } else {
             thresholdQuantile = nil
         }
+        steepness = try Self.positiveNumber("--steepness", &arguments)
+        prunedMagnitude = try Self.positiveNumber("--pruned-magnitude", &arguments)
         denseCheckpoint = try arguments.option("--dense")
         initDirectory = try arguments.option("--init")
         perHead = try arguments.flag("--per-head")
@@ -117,12 +155,34 @@ public struct TrainCommand: Command {
                                        seed: seed, lambdas: lambdas, epochs: epochs, fineTuneEpochs: fineTuneEpochs,
                                        outputDirectory: out)
         settings.perHeadThresholds = perHead
+        if let steepness { settings.steepness = Float(steepness) }
+        if let prunedMagnitude { settings.prunedMagnitude = Float(prunedMagnitude) }
         settings.denseCheckpoint = denseCheckpoint
         if let fineTuneSteps { settings.fineTuneSteps = fineTuneSteps }
         settings.control = control
         settings.quantizationBits = bits
+        if let targetPruneRate { settings.pruneRateTarget = targetPruneRate.map { PruneRateTarget(rate: $0) } }
+        if targetOverall {
+            guard settings.pruneRateTarget != nil else {
+                throw UsageError("--target-overall needs a prune-rate target (--target-prune-rate R; \(model) has none by default)")
+            }
+            settings.pruneRateTarget?.perLayer = false
+        }
+        if let targetGains {
+            guard settings.pruneRateTarget != nil else {
+                throw UsageError("--target-gains needs a prune-rate target (--target-prune-rate R; \(model) has none by default)")
+            }
+            settings.pruneRateTarget?.integralGain = targetGains.integral
+            settings.pruneRateTarget?.proportionalGain = targetGains.proportional
+        }
+        if settings.pruneRateTarget != nil, settings.lambdas.contains(0) {
+            throw UsageError("a prune-rate target steers λ from its starting value multiplicatively; --lambda must be > 0 (or --target-prune-rate off)")
+        }
         let reports = try PruningProtocol.run(settings) { event in
-            io.printError("\(event.stage): epoch \(event.epoch + 1)/\(event.epochs) step \(event.step)/\(event.stepsPerEpoch) loss \(Self.format(event.meanLoss, 4))")
+            var line = "\(event.stage): epoch \(event.epoch + 1)/\(event.epochs) step \(event.step)/\(event.stepsPerEpoch) loss \(Self.format(event.meanLoss, 4))"
+            if let lambda = event.lambda { line += " λ \(Self.format(lambda, 4))" }
+            if let rate = event.trainingPruneRate { line += " training prune rate \(Self.format(rate, 3))" }
+            io.printError(line)
         }
         if json {
             io.printJSON(reports.count == 1 ? reports[0].json() : .array(reports.map { $0.json() }))
@@ -144,7 +204,11 @@ public struct TrainCommand: Command {
 
     func print(_ r: PruningReport, _ io: CommandIO) {
         let f = Self.format
-        io.print("\(r.model) on \(r.task), seed \(r.seed), λ = \(CanonicalJSON.formatNumber(r.lambda)) (\(r.parameterCount) parameters, \(r.trainingExamples) training examples)")
+        let lambdaText = r.pruneRateTarget.map { target in
+            "λ = \(CanonicalJSON.formatNumber(r.lambda)) steered toward \(target.description), ending at "
+                + (r.finalLambdas ?? []).map { f($0, 3) }.joined(separator: " ")
+        } ?? "λ = \(CanonicalJSON.formatNumber(r.lambda))"
+        io.print("\(r.model) on \(r.task), seed \(r.seed), \(lambdaText) (\(r.parameterCount) parameters, \(r.trainingExamples) training examples)")
         io.print("metric            \(r.metricName) (\(r.higherIsBetter ? "higher" : "lower") is better)")
         io.print("dense             \(f(r.denseMetric, 4))")
         io.print("pruned (learned)  \(f(r.prunedMetric, 4))   prune rate \(f(r.pruneRate, 4))   loss \(f(r.metricLoss, 4))")
@@ -152,7 +216,8 @@ public struct TrainCommand: Command {
         if let c = r.controlMetric, let loss = r.controlLoss {
             io.print("control           \(f(c, 4))   (same \(r.fineTuneSteps) fine-tune steps, no thresholds)   loss vs control \(f(loss, 4))")
         }
-        io.print("per-layer rates   " + r.layerPruneRates.map { f($0, 3) }.joined(separator: " "))
+        io.print("per-layer rates   " + r.layerPruneRates.map { f($0, 3) }.joined(separator: " ")
+                 + (r.emptyRowRate.map { "   empty rows \(f($0, 4))" } ?? ""))
         io.print("thresholds        " + r.thresholds.map { $0.map { f($0, 3) }.joined(separator: "/") }.joined(separator: " "))
         io.print("top-k             \(f(r.topK.metric, 4))   prune rate \(f(r.topK.pruneRate, 4))")
         io.print("fixed threshold   \(f(r.fixedThreshold.metric, 4))   prune rate \(f(r.fixedThreshold.pruneRate, 4))")

@@ -30,10 +30,11 @@ public enum ThresholdInitialisation: Sendable, Equatable {
 public struct Preset: Sendable {
     public typealias Factory = @Sendable (_ taskName: String, _ dataDirectory: DataDirectory, _ seed: UInt64) throws -> any PruningTask
     public let name: String
-    /// The λ recommended for this preset. Defaults (λ and the fine-tuning rates) were chosen on the VALIDATION split:
-    /// the setting with the largest validation prune rate at ≤ 0.5 points of validation metric loss among those
-    /// tried — ≤ 0.25 points for bert-tiny, bert-mini, albert-tiny and vit-tiny, re-chosen on SST-2's sentence
-    /// validation split (docs/results-pruning.md lists every setting tried and its test result).
+    /// The λ recommended for this preset (the starting λ when the preset has a `pruneRateTarget`). Defaults were
+    /// chosen on the VALIDATION split: for memn2n, gpt2-tiny and vit-tiny the setting with the largest validation
+    /// prune rate at ≤ 0.5 points of validation metric loss among those tried (≤ 0.25 for vit-tiny); the SST-2
+    /// encoders steer every layer to 55% pruned, with the weight fine-tuning rate of the smallest validation loss
+    /// (docs/results-pruning.md lists every setting tried and its test result).
     public var defaultLambda: Double
     /// Dense training epochs (per task where `taskEpochs` names the task).
     public var epochs: Int
@@ -49,11 +50,15 @@ public struct Preset: Sendable {
     public var learningRate: Double
     /// Peak learning rate of the weights during threshold fine-tuning (same schedule shape); a tenth of the dense
     /// rate by default, so that fine-tuning adapts the converged weights instead of re-training them. 0 freezes the
-    /// weights and the thresholds alone learn (bert-tiny and albert-tiny: the validation rule's choice on SST-2).
+    /// weights and the thresholds alone learn (bert-tiny, albert-tiny and bert-mini: the validation rule's choice on SST-2).
     public var fineTuneLearningRate: Double
-    /// Learning rate of the thresholds (Adam, constant).
+    /// Learning rate of the thresholds (Adam; constant, or decaying linearly to 0 under a prune-rate target).
     public var thresholdLearningRate: Double
     public var thresholdInitialisation: ThresholdInitialisation
+    /// Fine-tune toward this prune rate, with `defaultLambda` as the starting λ (nil: λ stays fixed). Read by
+    /// `leopard train`; sweeps vary λ itself and keep it fixed. The SST-2 encoder presets steer each layer to 55%:
+    /// with a fixed λ their prune rate moved from 41% to 86% across seeds (docs/results-pruning.md).
+    public var pruneRateTarget: PruneRateTarget?
     /// Tasks the preset is meant for (the factory rejects others with a usage error).
     public var tasks: [String]
     public let factory: Factory
@@ -64,13 +69,14 @@ public struct Preset: Sendable {
     public init(name: String, defaultLambda: Double, epochs: Int, fineTuneEpochs: Int, batchSize: Int, learningRate: Double,
                 fineTuneLearningRate: Double? = nil, thresholdLearningRate: Double,
                 thresholdInitialisation: ThresholdInitialisation, tasks: [String], fineTuneSteps: Int? = nil,
-                taskEpochs: [String: Int] = [:], factory: @escaping Factory) {
+                taskEpochs: [String: Int] = [:], pruneRateTarget: PruneRateTarget? = nil, factory: @escaping Factory) {
         self.name = name; self.defaultLambda = defaultLambda; self.epochs = epochs; self.fineTuneEpochs = fineTuneEpochs
         self.fineTuneSteps = fineTuneSteps; self.taskEpochs = taskEpochs
         self.batchSize = batchSize; self.learningRate = learningRate
         self.fineTuneLearningRate = fineTuneLearningRate ?? learningRate / 10
         self.thresholdLearningRate = thresholdLearningRate
         self.thresholdInitialisation = thresholdInitialisation; self.tasks = tasks; self.factory = factory
+        self.pruneRateTarget = pruneRateTarget
     }
 }
 
@@ -89,14 +95,17 @@ public enum Presets {
         var presets: [Preset] = [
             Preset(name: "bert-tiny", defaultLambda: 0.2, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-3,
                    fineTuneLearningRate: 0, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
+                   pruneRateTarget: PruneRateTarget(rate: 0.55),
                    factory: encoder("bert-tiny", EncoderPresetShape(channels: 128, heads: 4, layers: 2, ffHidden: 512,
                                                                     trainingSubset: 16_000), batchSize: 32)),
             Preset(name: "bert-mini", defaultLambda: 0.2, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 5e-4,
-                   fineTuneLearningRate: 2.5e-4, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
+                   fineTuneLearningRate: 0, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
+                   pruneRateTarget: PruneRateTarget(rate: 0.55),
                    factory: encoder("bert-mini", EncoderPresetShape(channels: 256, heads: 4, layers: 4, ffHidden: 1024,
                                                                     trainingSubset: 8_000), batchSize: 32)),
             Preset(name: "albert-tiny", defaultLambda: 0.25, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-3,
                    fineTuneLearningRate: 0, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
+                   pruneRateTarget: PruneRateTarget(rate: 0.55),
                    factory: encoder("albert-tiny", EncoderPresetShape(channels: 128, heads: 4, layers: 4, ffHidden: 512,
                                                                       trainingSubset: 16_000, embeddingSize: 64,
                                                                       sharedLayers: true), batchSize: 32)),

@@ -54,6 +54,9 @@ public struct PruningSettings: Sendable {
     public var evaluationLimit: Int?
     /// Where dense.safetensors, pruned.safetensors and trace/ go (nil = nothing written).
     public var outputDirectory: String?
+    /// Steer λ toward this prune rate during each fine-tune instead of keeping it fixed (nil = fixed λ); each λ of
+    /// `lambdas` is then the starting value. See `PruneRateTarget`.
+    public var pruneRateTarget: PruneRateTarget?
     /// Start from this dense checkpoint (a `dense.safetensors` written by an earlier run of the same preset, task
     /// and seed) instead of training densely; its metadata must match (preset, task, seed, model config).
     public var denseCheckpoint: String?
@@ -66,6 +69,7 @@ public struct PruningSettings: Sendable {
         self.fineTuneEpochs = fineTuneEpochs ?? preset.fineTuneEpochs
         self.fineTuneSteps = preset.fineTuneSteps
         self.thresholdInitialisation = preset.thresholdInitialisation
+        self.pruneRateTarget = preset.pruneRateTarget
         self.outputDirectory = outputDirectory
     }
 }
@@ -79,6 +83,148 @@ public struct ProgressEvent: Sendable {
     public let stepsPerEpoch: Int
     /// Mean loss over the steps since the previous event.
     public let meanLoss: Double
+    /// Fine-tunes with a prune-rate target: λ after the last step (mean over layers when steered per layer), and
+    /// the hard-rule prune rate of the training minibatches since the previous event (nil otherwise).
+    public var lambda: Double?
+    public var trainingPruneRate: Double?
+}
+
+/// A target prune rate for threshold fine-tuning, reached by steering λ (a PI controller on the Lagrange
+/// multiplier of the constraint "prune rate = r*"). After every optimiser step, with r the hard-rule prune rate of
+/// that step's training minibatch (x < Th over the valid pairs, counted in the training forward) and λ₀ the
+/// starting λ:
+///   λ_I ← λ_I + η·λ₀·(r* − r)        (integral: the λ at which the thresholds balance the task loss at r*)
+///   λ   = λ_I + κ·max(λ₀, |λ_I|)·(r* − r)   (proportional: pulls back at once when the rate overshoots, even
+///                                           after the integral has grown large against a strong task gradient)
+/// The rate steered is what the thresholds prune on the VALIDATION split, not on training minibatches: the two
+/// differ (SST-2 trains on phrases of ~9 words and tests on sentences of ~19; dropout is on in training). Every
+/// `probeInterval` steps the controller runs the hard rule on the first `calibrationExamples` validation examples
+/// (inference mode) and sets each group's offset b = (training rate, exponential mean over recent steps) −
+/// (validation rate); between probes the per-step target of the training rate is r* + b.
+/// λ may become negative: the regulariser then rewards keeping scores and pulls the thresholds down, which a fixed
+/// λ ≥ 0 never does (with Adam the thresholds move at their learning rate whatever the gradient's size, so a small
+/// λ alone does not bring an overshooting threshold back). `perLayer` gives every threshold its own λ and the
+/// target r* — every layer, or every head with per-head thresholds — so no layer can run away to a prune rate of 1
+/// while another keeps everything; otherwise one λ
+/// for the model and the overall rate (valid pairs of all layers) is steered. λ stays in [−10⁶, 10⁶]. Under a
+/// target the thresholds' learning rate decays linearly to 0 over the fine-tune (constant otherwise): a layer whose
+/// scores are packed tightly (SST-2's second bert-tiny layer: 0.25 of threshold spans 40 points of prune rate)
+/// would otherwise dither by whole Adam steps around the target.
+public struct PruneRateTarget: Sendable, Equatable {
+    /// r*, in (0, 1).
+    public var rate: Double
+    /// One λ and the target per layer (true), or one λ for the overall rate.
+    public var perLayer: Bool
+    /// η, integral gain per step in units of λ₀.
+    public var integralGain: Double
+    /// κ, proportional gain in units of λ₀.
+    public var proportionalGain: Double
+
+    /// Steps between validation probes (0: never probe, steer the training-minibatch rate itself).
+    public var probeInterval: Int
+
+    public init(rate: Double, perLayer: Bool = true, integralGain: Double = 2, proportionalGain: Double = 50, probeInterval: Int = 25) {
+        precondition(rate > 0 && rate < 1 && integralGain >= 0 && proportionalGain >= 0 && probeInterval >= 0)
+        self.rate = rate; self.perLayer = perLayer; self.integralGain = integralGain; self.proportionalGain = proportionalGain
+        self.probeInterval = probeInterval
+    }
+
+    public var description: String {
+        "prune rate \(CanonicalJSON.formatNumber(rate)) \(perLayer ? "per layer" : "overall") "
+            + "(η \(CanonicalJSON.formatNumber(integralGain)), κ \(CanonicalJSON.formatNumber(proportionalGain)))"
+    }
+}
+
+/// The λ of one fine-tune under a `PruneRateTarget`; sets each transform's regulariser weight to λ/L (λ of its
+/// group: its own layer, or the whole model).
+final class LambdaController {
+    /// One threshold: transform `layer`, threshold `index` (its head with per-head thresholds, else 0).
+    struct Unit: Hashable { let layer: Int, index: Int }
+
+    let target: PruneRateTarget
+    let transforms: [ThresholdScoreTransform]
+    let startingLambda: Double
+    /// Thresholds per group: each threshold alone (per-layer mode: a layer, or a head with per-head thresholds),
+    /// or all of them (overall mode).
+    let groups: [[Unit]]
+    private var integral: [Double]
+    private(set) var lambdas: [Double]
+    /// Per group: exponential mean of the training rate, and training − validation rate at the last probe.
+    private var trainingRate: [Double]
+    private(set) var offsets: [Double]
+    /// Hard-rule counts per transform and threshold on the validation probe examples (inference mode).
+    private let probe: (() throws -> [[PruneCounts]])?
+    private var steps = 0
+    private var counts = PruneCounts()
+
+    init(target: PruneRateTarget, startingLambda: Double, transforms: [ThresholdScoreTransform],
+         probe: (() throws -> [[PruneCounts]])?) {
+        precondition(startingLambda > 0, "a prune-rate target needs a starting λ > 0")
+        self.target = target; self.transforms = transforms; self.startingLambda = startingLambda
+        self.probe = target.probeInterval > 0 ? probe : nil
+        let units = transforms.enumerated().flatMap { layer, t in t.thresholds.indices.map { Unit(layer: layer, index: $0) } }
+        groups = target.perLayer ? units.map { [$0] } : [units]
+        integral = Array(repeating: startingLambda, count: groups.count)
+        lambdas = integral
+        trainingRate = Array(repeating: .nan, count: groups.count)
+        offsets = Array(repeating: 0, count: groups.count)
+        apply()
+    }
+
+    /// Regulariser weights λ/L: a transform's single weight, or per threshold when its thresholds are steered apart.
+    private func apply() {
+        var weights = transforms.map { Array(repeating: 0.0, count: $0.thresholds.count) }
+        for (g, members) in groups.enumerated() {
+            for unit in members { weights[unit.layer][unit.index] = lambdas[g] / Double(transforms.count) }
+        }
+        for (t, w) in zip(transforms, weights) {
+            if w.allSatisfy({ $0 == w[0] }) {
+                t.regularizerWeight = w[0]; t.thresholdRegularizerWeights = nil
+            } else {
+                t.thresholdRegularizerWeights = w
+            }
+        }
+    }
+
+    /// After a training step: one controller step per group from that step's hard-rule prune rate; every
+    /// `probeInterval` steps, first a validation probe that re-measures the offsets.
+    func update() throws {
+        steps += 1
+        var stepRates = [Double?](repeating: nil, count: groups.count)
+        for (g, members) in groups.enumerated() {
+            let step = members.map { transforms[$0.layer].lastTrainingThresholdCounts[$0.index] }.reduce(PruneCounts(), +)
+            guard step.validPairs > 0 else { continue }
+            stepRates[g] = step.pruneRate
+            trainingRate[g] = trainingRate[g].isNaN ? step.pruneRate : 0.8 * trainingRate[g] + 0.2 * step.pruneRate
+        }
+        counts = counts + transforms.map(\.lastTrainingCounts).reduce(PruneCounts(), +)
+        if let probe, steps % target.probeInterval == 0 {
+            let validation = try probe()
+            for (g, members) in groups.enumerated() where !trainingRate[g].isNaN {
+                let measured = members.map { validation[$0.layer][$0.index] }.reduce(PruneCounts(), +)
+                if measured.validPairs > 0 { offsets[g] = trainingRate[g] - measured.pruneRate }
+            }
+        }
+        for g in groups.indices {
+            guard let rate = stepRates[g] else { continue }
+            let error = target.rate + offsets[g] - rate
+            integral[g] = min(1e6, max(-1e6, integral[g] + target.integralGain * startingLambda * error))
+            // The proportional term scales with the integral's size: a layer whose task gradient needed a large λ
+            // to get moving reverses as soon as it overshoots instead of waiting for the integral to unwind.
+            let scale = max(startingLambda, abs(integral[g]))
+            lambdas[g] = min(1e6, max(-1e6, integral[g] + target.proportionalGain * scale * error))
+        }
+        apply()
+    }
+
+    /// Mean λ over the groups (what progress lines show).
+    var meanLambda: Double { lambdas.reduce(0, +) / Double(lambdas.count) }
+
+    /// Hard-rule prune rate of the training steps since the last call (nil if none had valid pairs).
+    func takeTrainingPruneRate() -> Double? {
+        defer { counts = PruneCounts() }
+        return counts.validPairs == 0 ? nil : counts.pruneRate
+    }
 }
 
 public enum PruningProtocol {
@@ -167,13 +313,22 @@ public enum PruningProtocol {
                                                regularizerWeight: lambda / Double(layers))
             }
             model.scoreTransforms = transforms
+            let controller = settings.pruneRateTarget.map { target in
+                LambdaController(target: target, startingLambda: lambda, transforms: transforms, probe: {
+                    for t in transforms { t.resetCounters() }
+                    _ = try task.evaluate(.validation, limit: settings.calibrationExamples)
+                    defer { for t in transforms { t.resetCounters() } }
+                    return transforms.map(\.thresholdCounts)
+                })
+            }
             task.reseedTrainingNoise(settings.seed &+ 0x5EED_F1E7)
             let fineTuneStart = Date()
             let stage = "fine-tune λ=\(CanonicalJSON.formatNumber(lambda))"
+                + (settings.pruneRateTarget.map { " → rate \(CanonicalJSON.formatNumber($0.rate))" } ?? "")
             let fineTuneSteps = try train(task, epochs: settings.fineTuneEpochs, maxSteps: settings.fineTuneSteps,
                                           learningRate: Float(settings.preset.fineTuneLearningRate),
                                           thresholds: (transforms, Float(settings.preset.thresholdLearningRate)),
-                                          stage: stage, progress: progress)
+                                          controller: controller, stage: stage, progress: progress)
             let fineTuneSeconds = Date().timeIntervalSince(fineTuneStart)
 
             // 3. Hard-rule evaluation: validation (for choosing settings without looking at test), then test.
@@ -236,6 +391,11 @@ public enum PruningProtocol {
                 wallSeconds: Date().timeIntervalSince(started))
             report.denseSteps = denseSteps
             report.fineTuneSteps = fineTuneSteps
+            if let controller {
+                report.pruneRateTarget = controller.target
+                report.finalLambdas = controller.lambdas
+            }
+            report.emptyRowRate = total.emptyRowRate
             report.controlMetric = control?.metric
             report.controlSeconds = control?.seconds
             report.trainingPaddingFraction = task.trainingPaddingFraction
@@ -271,6 +431,7 @@ public enum PruningProtocol {
     @discardableResult
     static func train(_ task: any PruningTask, epochs: Int, maxSteps: Int? = nil, learningRate: Float,
                       thresholds: (transforms: [ThresholdScoreTransform], learningRate: Float)?,
+                      controller: LambdaController? = nil,
                       stage: String, progress: (ProgressEvent) -> Void) throws -> Int {
         let parameters = task.parameters
         let perEpoch = task.batchesPerEpoch
@@ -294,11 +455,17 @@ public enum PruningProtocol {
                 // A zero weight rate freezes the weights exactly (no AdamW step, so no weight decay either): the
                 // thresholds alone learn, against gradients that still flow through the frozen weights.
                 if learningRate > 0 { optimizer.step(parameters, learningRate: schedule.rate(at: step)) }
-                thresholdOptimizer?.step()
+                // Under a prune-rate target the thresholds' rate decays linearly to 0 over the fine-tune, so they
+                // settle where the controller holds them instead of dithering by a full Adam step at the end.
+                thresholdOptimizer?.step(scale: controller == nil ? 1 : Float(total - step) / Float(total))
+                try controller?.update()
                 lossSum += loss; lossCount += 1; step += 1
                 if (index + 1) % reportEvery == 0 || index + 1 == perEpoch || step == steps {
-                    progress(ProgressEvent(stage: stage, epoch: epoch, epochs: epochs, step: index + 1, stepsPerEpoch: perEpoch,
-                                           meanLoss: lossSum / Double(lossCount)))
+                    var event = ProgressEvent(stage: stage, epoch: epoch, epochs: epochs, step: index + 1, stepsPerEpoch: perEpoch,
+                                              meanLoss: lossSum / Double(lossCount))
+                    event.lambda = controller?.meanLambda
+                    event.trainingPruneRate = controller?.takeTrainingPruneRate()
+                    progress(event)
                     lossSum = 0; lossCount = 0
                 }
             }
@@ -320,7 +487,8 @@ final class ThresholdAdam {
         v = m
     }
 
-    func step() {
+    /// One Adam step at `scale` × the learning rate.
+    func step(scale: Float = 1) {
         t += 1
         let c1 = 1 - pow(0.9, Double(t)), c2 = 1 - pow(0.999, Double(t))
         for (l, transform) in transforms.enumerated() {
@@ -329,7 +497,7 @@ final class ThresholdAdam {
                 guard g.isFinite else { continue }
                 m[l][h] = 0.9 * m[l][h] + 0.1 * g
                 v[l][h] = 0.999 * v[l][h] + 0.001 * g * g
-                let update = Double(learningRate) * (m[l][h] / c1) / ((v[l][h] / c2).squareRoot() + 1e-8)
+                let update = Double(learningRate * scale) * (m[l][h] / c1) / ((v[l][h] / c2).squareRoot() + 1e-8)
                 transform.thresholds[h] -= Float(update)
             }
         }

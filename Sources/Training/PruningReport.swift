@@ -71,6 +71,13 @@ public struct PruningReport: Sendable, Equatable {
     /// not run). It separates what pruning costs from what the extra training gains.
     public var controlMetric: Double?
     public var controlSeconds: Double?
+    /// Fine-tunes steered toward a prune rate (`lambda` is then the starting λ): the target and λ at the end (one
+    /// per layer, or one for the model).
+    public var pruneRateTarget: PruneRateTarget?
+    public var finalLambdas: [Double]?
+    /// Fraction of the test split's query rows (with valid keys, all layers) whose valid scores the learned
+    /// thresholds ALL prune: such a row attends to nothing and its attention output is zero.
+    public var emptyRowRate: Double?
     /// Fraction of the token slots of the first training epoch's batches that are padding (tasks that cut batches
     /// to their longest example and say so; nil otherwise).
     public var trainingPaddingFraction: Double?
@@ -116,6 +123,15 @@ public struct PruningReport: Sendable, Equatable {
             "epochs": JSONValue(epochs), "fine_tune_epochs": JSONValue(fineTuneEpochs),
             "dense_steps": JSONValue(denseSteps), "fine_tune_steps": JSONValue(fineTuneSteps),
         ]
+        if let pruneRateTarget, let finalLambdas {
+            o["prune_rate_target"] = .object([
+                "rate": JSONValue(pruneRateTarget.rate), "per_layer": .bool(pruneRateTarget.perLayer),
+                "integral_gain": JSONValue(pruneRateTarget.integralGain),
+                "proportional_gain": JSONValue(pruneRateTarget.proportionalGain),
+                "final_lambdas": numbers(finalLambdas),
+            ])
+        }
+        if let emptyRowRate { o["empty_row_rate"] = JSONValue(emptyRowRate) }
         if let trainingPaddingFraction { o["training_padding_fraction"] = JSONValue(trainingPaddingFraction) }
         if let controlMetric, let controlLoss {
             var control: [String: JSONValue] = ["metric": JSONValue(controlMetric), "metric_loss": JSONValue(controlLoss)]

@@ -42,6 +42,15 @@ struct TrainCommandRunTests {
             #expect(second[key] == json[key], "\(key): \(String(describing: second[key])) vs \(String(describing: json[key]))")
         }
         #expect(!again.stderr.contains("dense: epoch"), "no dense training with --dense")
+        // bert-tiny steers each layer toward 55% by default; `off` keeps λ fixed and drops the report's block.
+        #expect(json["prune_rate_target"]?["rate"] == JSONValue(0.55) && json["prune_rate_target"]?["per_layer"] == .bool(true))
+        #expect(json["prune_rate_target"]?["final_lambdas"]?.arrayValue?.count == 2 && json["empty_row_rate"] != nil)
+        #expect(r.stderr.contains("→ rate 0.55") && r.stderr.contains("training prune rate"))
+        let fixed = runLeopard(["train", "--model", "bert-tiny", "--task", "glue/sst2", "--dense", out + "/dense.safetensors",
+                                "--fine-tune-epochs", "1", "--lambda", "1", "--target-prune-rate", "off", "--threads", "1", "--json"],
+                               environment: ["LEOPARD_DATA": root])
+        #expect(fixed.exitCode == 0, "stderr: \(fixed.stderr)")
+        #expect(try JSONParser.parse(fixed.stdout)["prune_rate_target"] == nil)
         let bad = runLeopard(["train", "--model", "bert-tiny", "--task", "glue/sst2", "--threshold-quantile", "1.5"],
                              environment: ["LEOPARD_DATA": root])
         #expect(bad.exitCode == 64 && bad.stderr.contains("--threshold-quantile"))

@@ -24,6 +24,18 @@ struct TrainCommandTests {
              message: "--fine-tune-lr = -1e-4; expected a number ≥ 0"),
         Case(name: "zero threshold lr", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--threshold-lr", "0"],
              message: "--threshold-lr = 0; expected a number > 0"),
+        Case(name: "target rate out of range", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--target-prune-rate", "1"],
+             message: "--target-prune-rate = 1; expected a number in (0, 1) or \"off\""),
+        Case(name: "gains without a target", argv: ["train", "--model", "memn2n", "--task", "babi/qa1", "--target-gains", "1,10"],
+             message: "--target-gains needs a prune-rate target"),
+        Case(name: "malformed gains", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--target-gains", "1"],
+             message: "--target-gains = 1; expected two numbers"),
+        Case(name: "overall without a target", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--target-prune-rate", "off", "--target-overall"],
+             message: "--target-overall needs a prune-rate target"),
+        Case(name: "target from λ 0", argv: ["train", "--model", "memn2n", "--task", "babi/qa1", "--target-prune-rate", "0.5", "--lambda", "0"],
+             message: "--lambda must be > 0"),
+        Case(name: "zero steepness", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--steepness", "0"],
+             message: "--steepness = 0; expected a number > 0"),
         Case(name: "unknown option", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--fast"], message: "unknown option '--fast'"),
     ]
 

@@ -29,6 +29,8 @@ struct ThresholdTransformTests {
         /// Step and error scale: with c = 1000 gradients reach c·s = 10⁴ and Float noise in the loss is ~10⁻⁴, so
         /// errors there are judged relative to max(|numeric|, 20) with a smaller step.
         var step: Float = 1e-3, scale: Double = 1, tolerance = 2e-2
+        /// Per-head regulariser weights (the prune-rate controller's per-head λ), replacing `weight`.
+        var headWeights: [Double]? = nil
         var testDescription: String { name }
     }
 
@@ -37,11 +39,14 @@ struct ThresholdTransformTests {
         SurrogateCase(name: "s=4 c=5 per head, causal", steepness: 4, magnitude: 5, weight: 1.3, threshold: -0.177, perHead: true, causal: true),
         SurrogateCase(name: "defaults s=10 c=1000", steepness: 10, magnitude: 1000, weight: 0.5, threshold: 0.312, perHead: false, causal: false,
                        step: 3e-4, scale: 20, tolerance: 5e-2),
+        SurrogateCase(name: "s=4 c=5 per head, per-head weights 0.9 / −0.6", steepness: 4, magnitude: 5, weight: 0, threshold: 0.073,
+                      perHead: true, causal: false, headWeights: [0.9, -0.6]),
     ]
 
     /// L(x, Th) = Σ_valid w·y + w_R·R from a training forward.
     static func loss(_ x: [Float], _ th: [Float], _ probe: [Float], _ c: SurrogateCase) -> Double {
         let t = ThresholdScoreTransform(thresholds: th, steepness: c.steepness, prunedMagnitude: c.magnitude, regularizerWeight: c.weight)
+        t.thresholdRegularizerWeights = c.headWeights
         var y = [Float](repeating: 0, count: x.count)
         withMask(causal: c.causal) { mask in
             x.withUnsafeBufferPointer { xp in
@@ -60,6 +65,7 @@ struct ThresholdTransformTests {
         let probe = x.map { _ in Float(rng.nextGaussian()) }
         let th: [Float] = c.perHead ? [c.threshold, c.threshold + 0.15] : [c.threshold]
         let transform = ThresholdScoreTransform(thresholds: th, steepness: c.steepness, prunedMagnitude: c.magnitude, regularizerWeight: c.weight)
+        transform.thresholdRegularizerWeights = c.headWeights
         var y = [Float](repeating: 0, count: x.count), dx = probe
         Self.withMask(causal: c.causal) { mask in
             x.withUnsafeBufferPointer { xp in
@@ -123,6 +129,7 @@ struct ThresholdTransformTests {
                 transform.forward(scores: xp.baseAddress!, into: $0.baseAddress!, shape: Self.shape, mask: mask, training: false) } }
         }
         var valid = 0, pruned = 0
+        var rowValid: [Int: Int] = [:], rowPruned: [Int: Int] = [:]  // by row index i / keys
         for i in x.indices {
             let b = i / (Self.shape.keys * Self.shape.queries * Self.shape.heads)
             let query = (i / Self.shape.keys) % Self.shape.queries
@@ -130,12 +137,17 @@ struct ThresholdTransformTests {
             let th: Float = head == 0 ? 0.1 : -0.3
             if Self.isValid(i, causal: causal) {
                 valid += 1
-                if x[i] < th { pruned += 1; #expect(y[i] == ThresholdScoreTransform.prunedScore) } else { #expect(y[i] == x[i]) }
+                rowValid[i / Self.shape.keys, default: 0] += 1
+                if x[i] < th {
+                    pruned += 1; rowPruned[i / Self.shape.keys, default: 0] += 1
+                    #expect(y[i] == ThresholdScoreTransform.prunedScore)
+                } else { #expect(y[i] == x[i]) }
             } else if query < Int(Self.lengths[b]) {
                 #expect(y[i] == sentinel, "masked key \(i) was written")
             }
         }
-        #expect(transform.counts == PruneCounts(validPairs: valid, prunedPairs: pruned))
+        let emptyRows = rowValid.filter { rowPruned[$0.key] == $0.value }.count
+        #expect(transform.counts == PruneCounts(validPairs: valid, prunedPairs: pruned, rows: rowValid.count, emptyRows: emptyRows))
         #expect(valid == (causal ? 2 * (6 + 15) : 2 * (9 + 25)))
         #expect(pruned > 0 && pruned < valid)
     }
