@@ -14,9 +14,10 @@ public struct TrainCommand: Command {
         usage: "--model M --task T [--lambda X[,Y…]] [--target-prune-rate R|off] [--target-overall] [--target-gains η,κ] [--epochs N] [--fine-tune-epochs N] [--fine-tune-steps N] [--control] [--seed N] [--fine-tune-lr X] [--threshold-lr X] [--threshold-quantile Q] [--steepness S] [--pruned-magnitude C] [--dense FILE] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
         discussion: """
         The loss during fine-tuning is L_task + λ·mean over layers of the soft kept fraction of valid scores. With a
-        prune-rate target (--target-prune-rate R, the default of the SST-2 encoder presets), λ starts at --lambda and
-        a controller steers it, one λ per layer, so that every layer prunes R of its valid scores on the validation
-        split (probed every 25 steps on the first 256 validation examples); λ may turn negative. With
+        prune-rate target (--target-prune-rate R, the default of bert-tiny, bert-mini and albert-tiny), λ starts at
+        --lambda and a controller steers it, one λ per layer (per head with --per-head), so that every layer prunes
+        R of its valid scores on the validation split (probed every 25 steps on the first 256 validation examples);
+        λ may turn negative. With
         --out DIR: DIR/dense.safetensors, DIR/pruned.safetensors and the attention trace DIR/trace/layer-NN/
         (with several λ values: DIR/lambda-X/pruned.safetensors and DIR/lambda-X/trace/). --json prints one object
         (dense_metric, pruned_metric, prune_rate, metric_name, higher_is_better, thresholds, layer_prune_rates,
@@ -26,7 +27,7 @@ public struct TrainCommand: Command {
             ArgumentHelp("--model M", "model preset: " + Presets.names.joined(separator: ", ")),
             ArgumentHelp("--task T", "task, e.g. glue/sst2 (see `leopard data`)"),
             ArgumentHelp("--lambda X[,Y…]", "regulariser strength(s) (default: the preset's recommended λ)"),
-            ArgumentHelp("--target-prune-rate R|off", "steer λ toward prune rate R during fine-tuning, starting from --lambda (default: the preset's target, if it has one; off: λ stays fixed)"),
+            ArgumentHelp("--target-prune-rate R|off", "steer λ, one per threshold (per layer; per head with --per-head), so that each prunes R of its validation scores, starting from --lambda, which must then be > 0 (default: the preset's target, if it has one; off: λ stays fixed)"),
             ArgumentHelp("--target-gains η,κ", "with a target: integral and proportional gains of the λ controller, in units of the starting λ (default: 2,50)"),
             ArgumentHelp("--target-overall", "with a target: steer one λ for the overall prune rate instead of one λ per layer toward R"),
             ArgumentHelp("--epochs N", "dense training epochs (default: the preset's)"),
@@ -162,21 +163,22 @@ public struct TrainCommand: Command {
         settings.control = control
         settings.quantizationBits = bits
         if let targetPruneRate { settings.pruneRateTarget = targetPruneRate.map { PruneRateTarget(rate: $0) } }
+        let noTarget = targetPruneRate == .some(nil) ? "--target-prune-rate is off" : "\(model) has none by default"
         if targetOverall {
             guard settings.pruneRateTarget != nil else {
-                throw UsageError("--target-overall needs a prune-rate target (--target-prune-rate R; \(model) has none by default)")
+                throw UsageError("--target-overall needs a prune-rate target (--target-prune-rate R; \(noTarget))")
             }
             settings.pruneRateTarget?.perLayer = false
         }
         if let targetGains {
             guard settings.pruneRateTarget != nil else {
-                throw UsageError("--target-gains needs a prune-rate target (--target-prune-rate R; \(model) has none by default)")
+                throw UsageError("--target-gains needs a prune-rate target (--target-prune-rate R; \(noTarget))")
             }
             settings.pruneRateTarget?.integralGain = targetGains.integral
             settings.pruneRateTarget?.proportionalGain = targetGains.proportional
         }
         if settings.pruneRateTarget != nil, settings.lambdas.contains(0) {
-            throw UsageError("a prune-rate target steers λ from its starting value multiplicatively; --lambda must be > 0 (or --target-prune-rate off)")
+            throw UsageError("a prune-rate target steers λ from its starting value, in steps proportional to it; --lambda must be > 0 (or --target-prune-rate off)")
         }
         let reports = try PruningProtocol.run(settings) { event in
             var line = "\(event.stage): epoch \(event.epoch + 1)/\(event.epochs) step \(event.step)/\(event.stepsPerEpoch) loss \(Self.format(event.meanLoss, 4))"

@@ -50,7 +50,19 @@ public final class ThresholdScoreTransform: ScoreTransform, PruneCounting {
     public static let prunedScore: Float = -1e9
 
     /// One threshold (per layer) or one per head.
-    public var thresholds: [Float]
+    public var thresholds: [Float] {
+        didSet {
+            // A replacement of another length (per layer ↔ per head) restarts everything kept per threshold.
+            if thresholds.count != oldValue.count {
+                precondition(!thresholds.isEmpty, "at least one threshold")
+                thresholdGradients = Array(repeating: 0, count: thresholds.count)
+                thresholdCounts = Array(repeating: PruneCounts(), count: thresholds.count)
+                lastTrainingThresholdCounts = thresholdCounts
+                lastSoftKeptByThreshold = []
+                if thresholdRegularizerWeights?.count != thresholds.count { thresholdRegularizerWeights = nil }
+            }
+        }
+    }
     /// dL/dTh accumulated by `backward` (zero it per step with `zeroGradients`).
     public private(set) var thresholdGradients: [Double]
     /// s: steepness of the surrogate and of the regulariser's sigmoid.
@@ -113,10 +125,6 @@ public final class ThresholdScoreTransform: ScoreTransform, PruneCounting {
     private func checkHeads(_ shape: ScoreShape) {
         precondition(thresholds.count == 1 || thresholds.count == shape.heads,
                      "\(thresholds.count) thresholds for \(shape.heads) heads")
-        if thresholdCounts.count != thresholds.count {  // `thresholds` was replaced by one of another length
-            thresholdCounts = Array(repeating: PruneCounts(), count: thresholds.count)
-            thresholdGradients = Array(repeating: 0, count: thresholds.count)
-        }
     }
 
     public func forward(scores x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, shape: ScoreShape,
@@ -187,6 +195,7 @@ public final class ThresholdScoreTransform: ScoreTransform, PruneCounting {
             lastSoftKeptByThreshold = keptByThreshold
         } else {
             lastSoftKeptFraction = 0
+            lastSoftKeptByThreshold = []
             counts.validPairs += validTotal
             counts.prunedPairs += pruned.reduce(0, +)
             for bh in 0..<blocks {

@@ -396,6 +396,8 @@ public enum PruningProtocol {
                 report.finalLambdas = controller.lambdas
             }
             report.emptyRowRate = total.emptyRowRate
+            report.steepness = Double(settings.steepness)
+            report.prunedMagnitude = Double(settings.prunedMagnitude)
             report.controlMetric = control?.metric
             report.controlSeconds = control?.seconds
             report.trainingPaddingFraction = task.trainingPaddingFraction

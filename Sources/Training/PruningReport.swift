@@ -75,9 +75,12 @@ public struct PruningReport: Sendable, Equatable {
     /// per layer, or one for the model).
     public var pruneRateTarget: PruneRateTarget?
     public var finalLambdas: [Double]?
-    /// Fraction of the test split's query rows (with valid keys, all layers) whose valid scores the learned
-    /// thresholds ALL prune: such a row attends to nothing and its attention output is zero.
+    /// Fraction of the test split's (head, query) rows with valid keys, over all layers, whose valid scores the
+    /// learned thresholds ALL prune: such a row attends to nothing and its attention output is zero.
     public var emptyRowRate: Double?
+    /// The training surrogate's steepness s and pruned-branch magnitude c.
+    public var steepness: Double = 10
+    public var prunedMagnitude: Double = 1000
     /// Fraction of the token slots of the first training epoch's batches that are padding (tasks that cut batches
     /// to their longest example and say so; nil otherwise).
     public var trainingPaddingFraction: Double?
@@ -132,6 +135,7 @@ public struct PruningReport: Sendable, Equatable {
             ])
         }
         if let emptyRowRate { o["empty_row_rate"] = JSONValue(emptyRowRate) }
+        o["surrogate"] = .object(["steepness": JSONValue(steepness), "pruned_magnitude": JSONValue(prunedMagnitude)])
         if let trainingPaddingFraction { o["training_padding_fraction"] = JSONValue(trainingPaddingFraction) }
         if let controlMetric, let controlLoss {
             var control: [String: JSONValue] = ["metric": JSONValue(controlMetric), "metric_loss": JSONValue(controlLoss)]

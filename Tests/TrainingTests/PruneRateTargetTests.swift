@@ -3,6 +3,7 @@
 // probes), and on the toy SST-2 fixture a fine-tune steered to a rate ends near that rate on validation and test,
 // deterministically, while the same fixed λ lands elsewhere.
 import Basics
+import Datasets
 import Foundation
 import Layers
 import Testing
@@ -88,6 +89,57 @@ import Testing
             expected += weights[head] / (1 + exp(-10 * (Double(v) - th)))
         }
         #expect(abs(layer.regularizerLoss - expected / 100) < 1e-5, "R \(layer.regularizerLoss) vs \(expected / 100)")
+        // Inference (what the validation probe reads): the same per-head counts, and rows counted per head.
+        x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer {
+            layer.forward(scores: xp.baseAddress!, into: $0.baseAddress!, shape: shape, mask: AttentionMask(), training: false) } }
+        #expect(layer.thresholdCounts == [PruneCounts(validPairs: 50, prunedPairs: 10, rows: 1, emptyRows: 0),
+                                          PruneCounts(validPairs: 50, prunedPairs: 40, rows: 1, emptyRows: 0)])
+        #expect(layer.regularizerLoss == 0, "no regulariser value after an inference forward")
+        // Replacing the thresholds by one of another length restarts the per-threshold state instead of trapping.
+        layer.thresholds = [5]
+        layer.resetCounters()
+        x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer {
+            layer.forward(scores: xp.baseAddress!, into: $0.baseAddress!, shape: shape, mask: AttentionMask(), training: false) } }
+        #expect(layer.thresholdCounts == [PruneCounts(validPairs: 100, prunedPairs: 100, rows: 2, emptyRows: 2)])
+        #expect(layer.thresholdRegularizerWeights == nil && layer.thresholdGradients == [0])
+    }
+
+    /// The probe evaluates the validation split between training steps: it must not change what the next training
+    /// step computes (no dropout draw, no state the backward needs).
+    @Test func probeLeavesTheNextTrainingStepUnchanged() throws {
+        let root = try PruningProtocolTests.fixture(trainRows: 160)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let task = try GlueEncoderTask(presetName: "bert-toy",
+                                       shape: EncoderPresetShape(channels: 16, heads: 2, layers: 2, ffHidden: 32, singleLength: 16, dropout: 0.1),
+                                       taskName: "glue/sst2", dataDirectory: DataDirectory(path: root), seed: 5, batchSize: 16)
+        task.model.scoreTransforms = (0..<2).map { _ in ThresholdScoreTransform(thresholds: [0.1], regularizerWeight: 0.3) }
+        func step(probeFirst: Bool) throws -> (Double, [Float]) {
+            task.reseedTrainingNoise(9)
+            task.parameters.zeroGradients()
+            if probeFirst { _ = try task.evaluate(.validation, limit: 40) }
+            let loss = task.accumulateGradients(batch: 1, epoch: 0)
+            return (loss, Array(UnsafeBufferPointer(start: task.parameters.gradients.pointer, count: task.parameters.gradients.count)))
+        }
+        let plain = try step(probeFirst: false), probed = try step(probeFirst: true)
+        #expect(plain.0 == probed.0 && plain.1 == probed.1)
+        #expect(plain.1.contains { $0 != 0 })
+    }
+
+    /// Under a target the thresholds' Adam step is scaled down linearly: scale 0 leaves them, scale ½ moves half as far.
+    @Test func thresholdStepScales() {
+        func moved(_ scale: Float) -> Float {
+            let t = ThresholdScoreTransform(thresholds: [0.5])
+            Self.forward(t, (0..<100).map { Float($0) / 100 }, training: true)
+            var y = [Float](repeating: 0, count: 100), g = [Float](repeating: 1, count: 100)
+            let x = (0..<100).map { Float($0) / 100 }
+            x.withUnsafeBufferPointer { xp in g.withUnsafeMutableBufferPointer { gp in y.withUnsafeMutableBufferPointer { yp in
+                t.backward(scores: xp.baseAddress!, gradOutput: UnsafePointer(gp.baseAddress!), gradScores: yp.baseAddress!,
+                           shape: ScoreShape(batch: 1, heads: 1, queries: 1, keys: 100), mask: AttentionMask()) } } }
+            ThresholdAdam(transforms: [t], learningRate: 0.02).step(scale: scale)
+            return t.thresholds[0] - 0.5
+        }
+        #expect(moved(0) == 0)
+        #expect(abs(moved(1)) > 0.019 && abs(moved(0.5) - moved(1) / 2) < 1e-6)
     }
 
     /// After the integral has grown large against a layer that would not move, one step past the target reverses λ
