@@ -23,7 +23,7 @@ import Tensors
 public struct PruneCounts: Sendable, Equatable {
     public var validPairs: Int = 0
     public var prunedPairs: Int = 0
-    /// Query rows with at least one valid key, and those of them whose valid keys were ALL pruned (an empty row
+    /// (head, query) rows with at least one valid key, and those of them whose valid keys were ALL pruned (an empty row
     /// attends to nothing and outputs zero). Counted by the threshold transform; 0 where not counted.
     public var rows: Int = 0
     public var emptyRows: Int = 0
