@@ -5,13 +5,14 @@
 import Basics
 import Datasets
 import Foundation
+import Layers
 import Tensors
 import Training
 
 public struct TrainCommand: Command {
     public static let configuration = CommandConfiguration(
         name: "train", abstract: "Train a model densely, then learn pruning thresholds per λ and evaluate them against baselines.",
-        usage: "--model M --task T [--lambda X[,Y…]] [--target-prune-rate R|off] [--target-overall] [--target-gains η,κ] [--epochs N] [--fine-tune-epochs N] [--fine-tune-steps N] [--control] [--seed N] [--fine-tune-lr X] [--threshold-lr X] [--threshold-quantile Q] [--steepness S] [--pruned-magnitude C] [--dense FILE] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
+        usage: "--model M --task T [--lambda X[,Y…]] [--target-prune-rate R|off] [--target-overall] [--target-gains η,κ] [--epochs N] [--fine-tune-epochs N] [--fine-tune-steps N] [--control] [--seed N] [--fine-tune-lr X] [--threshold-lr X] [--threshold-quantile Q] [--surrogate tanh|log-sigmoid] [--steepness S] [--pruned-magnitude C] [--dense FILE] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
         discussion: """
         The loss during fine-tuning is L_task + λ·mean over layers of the soft kept fraction of valid scores. With a
         prune-rate target (--target-prune-rate R, the default of bert-tiny, bert-mini and albert-tiny), λ starts at
@@ -38,6 +39,7 @@ public struct TrainCommand: Command {
             ArgumentHelp("--fine-tune-lr X", "peak learning rate of the weights during fine-tuning (default: the preset's; 0 freezes the weights and learns the thresholds alone)"),
             ArgumentHelp("--threshold-lr X", "learning rate of the thresholds (default: the preset's)"),
             ArgumentHelp("--threshold-quantile Q", "thresholds start at the Q-quantile of the dense validation scores (default: the preset's)"),
+            ArgumentHelp("--surrogate F", "training surrogate of the hard rule: tanh (x·tanh(s(x − Th)) / c·tanh(s(x − Th))) or log-sigmoid (x + log σ(s(x − Th))) (default: the preset's, tanh unless stated)"),
             ArgumentHelp("--steepness S", "s of the training surrogate x·tanh(s(x − Th)) / c·tanh(s(x − Th)) and of the regulariser's σ(s(x − Th)) (default 10)"),
             ArgumentHelp("--pruned-magnitude C", "c of the surrogate's pruned branch (default 1000)"),
             ArgumentHelp("--dense FILE", "skip dense training: start from this dense.safetensors of an earlier run (same model, task, seed)"),
@@ -65,6 +67,7 @@ public struct TrainCommand: Command {
     let fineTuneLearningRate: Double?
     let thresholdLearningRate: Double?
     let thresholdQuantile: Double?
+    let surrogate: ThresholdSurrogate?
     let steepness: Double?
     let prunedMagnitude: Double?
     let denseCheckpoint: String?
@@ -131,6 +134,14 @@ public struct TrainCommand: Command {
         } else {
             thresholdQuantile = nil
         }
+        if let text = try arguments.option("--surrogate") {
+            guard let form = ThresholdSurrogate(rawValue: text) else {
+                throw UsageError("--surrogate = \(text); expected one of: \(ThresholdSurrogate.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            surrogate = form
+        } else {
+            surrogate = nil
+        }
         steepness = try Self.positiveNumber("--steepness", &arguments)
         prunedMagnitude = try Self.positiveNumber("--pruned-magnitude", &arguments)
         denseCheckpoint = try arguments.option("--dense")
@@ -156,6 +167,7 @@ public struct TrainCommand: Command {
                                        seed: seed, lambdas: lambdas, epochs: epochs, fineTuneEpochs: fineTuneEpochs,
                                        outputDirectory: out)
         settings.perHeadThresholds = perHead
+        if let surrogate { settings.surrogate = surrogate }
         if let steepness { settings.steepness = Float(steepness) }
         if let prunedMagnitude { settings.prunedMagnitude = Float(prunedMagnitude) }
         settings.denseCheckpoint = denseCheckpoint

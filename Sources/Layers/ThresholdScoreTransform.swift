@@ -17,6 +17,7 @@
 // Valid pairs: query row i < length[b] (a padding query's output is never used) and key j in the row's valid
 // prefix (no padding, no future keys). Padding query rows pass through unchanged (y = x, dx = dy) and are left out
 // of R and of the counters. Prune counters accumulate over inference forwards until `resetCounters()`.
+import Foundation
 import Tensors
 
 /// What the score transforms of a model counted during inference forwards.
@@ -45,6 +46,16 @@ public protocol PruneCounting: AnyObject {
     func resetCounters()
 }
 
+/// The training surrogate of the hard rule (inference is the hard rule for both).
+public enum ThresholdSurrogate: String, Sendable, CaseIterable {
+    /// y = x·tanh(u) for x ≥ Th, c·tanh(u) for x < Th (the default; DESIGN.md §1).
+    case tanh
+    /// y = x + log σ(u): the softmax weight of a score is multiplied by σ(u), a soft keep-gate. Kept scores far above
+    /// Th are unchanged (log σ → 0) and pruned ones go to −∞, so it tends to the hard rule as s → ∞ like the tanh
+    /// form, without rescaling kept scores near the threshold. ∂y/∂x = 1 + s·(1 − σ(u)), ∂y/∂Th = −s·(1 − σ(u)).
+    case logSigmoid = "log-sigmoid"
+}
+
 public final class ThresholdScoreTransform: ScoreTransform, PruneCounting {
     /// The score a pruned pair gets in the hard rule (excluded from the softmax).
     public static let prunedScore: Float = -1e9
@@ -67,8 +78,9 @@ public final class ThresholdScoreTransform: ScoreTransform, PruneCounting {
     public private(set) var thresholdGradients: [Double]
     /// s: steepness of the surrogate and of the regulariser's sigmoid.
     public let steepness: Float
-    /// c: magnitude of the surrogate's pruned branch.
+    /// c: magnitude of the surrogate's pruned branch (tanh surrogate only).
     public let prunedMagnitude: Float
+    public let surrogate: ThresholdSurrogate
     /// w in w·R (the protocol uses λ / layer count); 0 disables the regulariser.
     public var regularizerWeight: Double
     /// Per-threshold weights w_h (one per head with per-head thresholds): the regulariser is then Σ_h w_h·R_h with
@@ -89,7 +101,9 @@ public final class ThresholdScoreTransform: ScoreTransform, PruneCounting {
     /// Soft kept pairs per threshold of the last training forward.
     private var lastSoftKeptByThreshold: [Double] = []
 
-    public init(thresholds: [Float], steepness: Float = 10, prunedMagnitude: Float = 1000, regularizerWeight: Double = 0) {
+    public init(thresholds: [Float], steepness: Float = 10, prunedMagnitude: Float = 1000, regularizerWeight: Double = 0,
+                surrogate: ThresholdSurrogate = .tanh) {
+        self.surrogate = surrogate
         precondition(!thresholds.isEmpty, "at least one threshold")
         precondition(steepness > 0 && prunedMagnitude > 0)
         self.thresholds = thresholds
@@ -131,7 +145,7 @@ public final class ThresholdScoreTransform: ScoreTransform, PruneCounting {
                         mask: AttentionMask, training: Bool) {
         checkHeads(shape)
         let blocks = shape.batch * shape.heads, t = shape.queries, n = shape.keys
-        let s = steepness, c = prunedMagnitude
+        let s = steepness, c = prunedMagnitude, logSigmoid = surrogate == .logSigmoid
         // Per-block partial sums, reduced in block order afterwards (deterministic whatever the thread count).
         var valid = [Int](repeating: 0, count: blocks), pruned = [Int](repeating: 0, count: blocks)
         var rowCounts = [Int](repeating: 0, count: 2 * blocks)  // rows with valid keys, empty rows (inference)
@@ -156,8 +170,13 @@ public final class ThresholdScoreTransform: ScoreTransform, PruneCounting {
                         var rowKept: Float = 0
                         for j in 0..<m {
                             let xv = x[row + j], u = s * (xv - th)
-                            let tu = FastMath.tanh(u)
-                            y[row + j] = xv >= th ? xv * tu : c * tu
+                            if logSigmoid {
+                                // log σ(u) = −softplus(−u) = min(u, 0) − log(1 + e^−|u|)
+                                y[row + j] = xv + min(u, 0) - log1p(FastMath.exp(-abs(u)))
+                            } else {
+                                let tu = FastMath.tanh(u)
+                                y[row + j] = xv >= th ? xv * tu : c * tu
+                            }
                             rowKept += 1 / (1 + FastMath.exp(-u))
                             if xv < th { prunedCount += 1 }
                         }
@@ -212,7 +231,7 @@ public final class ThresholdScoreTransform: ScoreTransform, PruneCounting {
                          gradScores dx: UnsafeMutablePointer<Float>, shape: ScoreShape, mask: AttentionMask) {
         checkHeads(shape)
         let blocks = shape.batch * shape.heads, t = shape.queries, n = shape.keys
-        let s = steepness, c = prunedMagnitude
+        let s = steepness, c = prunedMagnitude, logSigmoid = surrogate == .logSigmoid
         // ∂(wR)/∂x per valid pair = w·s·σ(1−σ)/N.
         let regScales = thresholds.indices.map { index in
             lastValidPairs == 0 ? 0 : Float(regularizerWeight(threshold: index) / Double(lastValidPairs)) * s
@@ -234,8 +253,15 @@ public final class ThresholdScoreTransform: ScoreTransform, PruneCounting {
                     var rowTh: Float = 0
                     for j in 0..<m {
                         let xv = x[row + j], g = dy[row + j], u = s * (xv - th)
-                        let tu = FastMath.tanh(u), sech2 = 1 - tu * tu
                         let sig = 1 / (1 + FastMath.exp(-u)), dReg = regScale * sig * (1 - sig)
+                        if logSigmoid {
+                            // y = x + log σ(u): ∂y/∂x = 1 + s·(1 − σ(u)), ∂y/∂Th = −s·(1 − σ(u))
+                            let gate = s * (1 - sig)
+                            dx[row + j] = g * (1 + gate) + dReg
+                            rowTh += -g * gate - dReg
+                            continue
+                        }
+                        let tu = FastMath.tanh(u), sech2 = 1 - tu * tu
                         // y = x·tanh(u): ∂y/∂x = tanh(u) + x·s·sech²(u), ∂y/∂Th = −x·s·sech²(u)
                         // y = c·tanh(u): ∂y/∂x = c·s·sech²(u),           ∂y/∂Th = −c·s·sech²(u)
                         let a = xv >= th ? xv : c

@@ -125,7 +125,7 @@ public struct PresetBackend: ModelBackend {
             case .quantile(let q): start = FixedThreshold.calibrate(samples: denseScores[layer], pruneRate: q)
             }
             if !start.isFinite { start = 0 }
-            return ThresholdScoreTransform(thresholds: [start], regularizerWeight: lambda / Double(layers))
+            return ThresholdScoreTransform(thresholds: [start], regularizerWeight: lambda / Double(layers), surrogate: preset.surrogate)
         }
         model_.scoreTransforms = transforms
         try PresetTraining.train(task, epochs: preset.fineTuneEpochs, maxSteps: preset.fineTuneSteps,

@@ -11,6 +11,7 @@
 // Parameter counts depend on the task's vocabulary; `leopard train` reports them.
 import Basics
 import Datasets
+import Layers
 
 /// How thresholds start before fine-tuning (see PruningProtocol.swift).
 public enum ThresholdInitialisation: Sendable, Equatable {
@@ -59,6 +60,9 @@ public struct Preset: Sendable {
     /// `leopard train`; sweeps vary λ itself and keep it fixed. The SST-2 encoder presets steer each layer to 55%:
     /// with a fixed λ their prune rate moved from 41% to 86% across seeds (docs/results-pruning.md).
     public var pruneRateTarget: PruneRateTarget?
+    /// The training surrogate of the hard rule (ThresholdScoreTransform.swift): tanh, except log-sigmoid for the
+    /// SST-2 encoders (lower mean validation loss over seeds 1–3 under their prune-rate target, docs/results-pruning.md).
+    public var surrogate: ThresholdSurrogate
     /// Tasks the preset is meant for (the factory rejects others with a usage error).
     public var tasks: [String]
     public let factory: Factory
@@ -69,7 +73,8 @@ public struct Preset: Sendable {
     public init(name: String, defaultLambda: Double, epochs: Int, fineTuneEpochs: Int, batchSize: Int, learningRate: Double,
                 fineTuneLearningRate: Double? = nil, thresholdLearningRate: Double,
                 thresholdInitialisation: ThresholdInitialisation, tasks: [String], fineTuneSteps: Int? = nil,
-                taskEpochs: [String: Int] = [:], pruneRateTarget: PruneRateTarget? = nil, factory: @escaping Factory) {
+                taskEpochs: [String: Int] = [:], pruneRateTarget: PruneRateTarget? = nil, surrogate: ThresholdSurrogate = .tanh,
+                factory: @escaping Factory) {
         self.name = name; self.defaultLambda = defaultLambda; self.epochs = epochs; self.fineTuneEpochs = fineTuneEpochs
         self.fineTuneSteps = fineTuneSteps; self.taskEpochs = taskEpochs
         self.batchSize = batchSize; self.learningRate = learningRate
@@ -77,6 +82,7 @@ public struct Preset: Sendable {
         self.thresholdLearningRate = thresholdLearningRate
         self.thresholdInitialisation = thresholdInitialisation; self.tasks = tasks; self.factory = factory
         self.pruneRateTarget = pruneRateTarget
+        self.surrogate = surrogate
     }
 }
 
@@ -95,17 +101,17 @@ public enum Presets {
         var presets: [Preset] = [
             Preset(name: "bert-tiny", defaultLambda: 0.2, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-3,
                    fineTuneLearningRate: 0, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
-                   pruneRateTarget: PruneRateTarget(rate: 0.55),
+                   pruneRateTarget: PruneRateTarget(rate: 0.55), surrogate: .logSigmoid,
                    factory: encoder("bert-tiny", EncoderPresetShape(channels: 128, heads: 4, layers: 2, ffHidden: 512,
                                                                     trainingSubset: 16_000), batchSize: 32)),
             Preset(name: "bert-mini", defaultLambda: 0.2, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 5e-4,
                    fineTuneLearningRate: 0, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
-                   pruneRateTarget: PruneRateTarget(rate: 0.55),
+                   pruneRateTarget: PruneRateTarget(rate: 0.55), surrogate: .logSigmoid,
                    factory: encoder("bert-mini", EncoderPresetShape(channels: 256, heads: 4, layers: 4, ffHidden: 1024,
                                                                     trainingSubset: 8_000), batchSize: 32)),
             Preset(name: "albert-tiny", defaultLambda: 0.25, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-3,
                    fineTuneLearningRate: 0, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
-                   pruneRateTarget: PruneRateTarget(rate: 0.55),
+                   pruneRateTarget: PruneRateTarget(rate: 0.55), surrogate: .logSigmoid,
                    factory: encoder("albert-tiny", EncoderPresetShape(channels: 128, heads: 4, layers: 4, ffHidden: 512,
                                                                       trainingSubset: 16_000, embeddingSize: 64,
                                                                       sharedLayers: true), batchSize: 32)),

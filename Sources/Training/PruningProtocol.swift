@@ -43,6 +43,7 @@ public struct PruningSettings: Sendable {
     public var control = false
     public var steepness: Float = 10
     public var prunedMagnitude: Float = 1000
+    public var surrogate: ThresholdSurrogate
     public var perHeadThresholds = false
     public var thresholdInitialisation: ThresholdInitialisation
     /// B for the "Q/K quantised alone" metric and for the trace.
@@ -70,6 +71,7 @@ public struct PruningSettings: Sendable {
         self.fineTuneSteps = preset.fineTuneSteps
         self.thresholdInitialisation = preset.thresholdInitialisation
         self.pruneRateTarget = preset.pruneRateTarget
+        self.surrogate = preset.surrogate
         self.outputDirectory = outputDirectory
     }
 }
@@ -310,7 +312,7 @@ public enum PruningProtocol {
                 }
                 return ThresholdScoreTransform(thresholds: Array(repeating: start.isFinite ? start : 0, count: heads),
                                                steepness: settings.steepness, prunedMagnitude: settings.prunedMagnitude,
-                                               regularizerWeight: lambda / Double(layers))
+                                               regularizerWeight: lambda / Double(layers), surrogate: settings.surrogate)
             }
             model.scoreTransforms = transforms
             let controller = settings.pruneRateTarget.map { target in
@@ -398,6 +400,7 @@ public enum PruningProtocol {
             report.emptyRowRate = total.emptyRowRate
             report.steepness = Double(settings.steepness)
             report.prunedMagnitude = Double(settings.prunedMagnitude)
+            report.surrogate = settings.surrogate.rawValue
             report.controlMetric = control?.metric
             report.controlSeconds = control?.seconds
             report.trainingPaddingFraction = task.trainingPaddingFraction

@@ -81,6 +81,8 @@ public struct PruningReport: Sendable, Equatable {
     /// The training surrogate's steepness s and pruned-branch magnitude c.
     public var steepness: Double = 10
     public var prunedMagnitude: Double = 1000
+    /// The surrogate's form ("tanh" or "log-sigmoid").
+    public var surrogate = "tanh"
     /// Fraction of the token slots of the first training epoch's batches that are padding (tasks that cut batches
     /// to their longest example and say so; nil otherwise).
     public var trainingPaddingFraction: Double?
@@ -135,7 +137,8 @@ public struct PruningReport: Sendable, Equatable {
             ])
         }
         if let emptyRowRate { o["empty_row_rate"] = JSONValue(emptyRowRate) }
-        o["surrogate"] = .object(["steepness": JSONValue(steepness), "pruned_magnitude": JSONValue(prunedMagnitude)])
+        o["surrogate"] = .object(["form": .string(surrogate), "steepness": JSONValue(steepness),
+                                  "pruned_magnitude": JSONValue(prunedMagnitude)])
         if let trainingPaddingFraction { o["training_padding_fraction"] = JSONValue(trainingPaddingFraction) }
         if let controlMetric, let controlLoss {
             var control: [String: JSONValue] = ["metric": JSONValue(controlMetric), "metric_loss": JSONValue(controlLoss)]

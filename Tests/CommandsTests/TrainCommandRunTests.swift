@@ -45,6 +45,7 @@ struct TrainCommandRunTests {
         // bert-tiny steers each layer toward 55% by default; `off` keeps λ fixed and drops the report's block.
         #expect(json["prune_rate_target"]?["rate"] == JSONValue(0.55) && json["prune_rate_target"]?["per_layer"] == .bool(true))
         #expect(json["prune_rate_target"]?["final_lambdas"]?.arrayValue?.count == 2 && json["empty_row_rate"] != nil)
+        #expect(json["surrogate"]?["form"] == .string("log-sigmoid") && json["surrogate"]?["steepness"] == JSONValue(10))
         #expect(r.stderr.contains("→ rate 0.55") && r.stderr.contains("training prune rate"))
         let fixed = runLeopard(["train", "--model", "bert-tiny", "--task", "glue/sst2", "--dense", out + "/dense.safetensors",
                                 "--fine-tune-epochs", "1", "--lambda", "1", "--target-prune-rate", "off", "--threads", "1", "--json"],

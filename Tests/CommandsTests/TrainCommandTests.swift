@@ -38,6 +38,8 @@ struct TrainCommandTests {
              message: "--lambda must be > 0 (or --target-prune-rate off)"),
         Case(name: "overall with the target off", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--target-prune-rate", "off", "--target-gains", "1,2"],
              message: "--target-prune-rate is off"),
+        Case(name: "unknown surrogate", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--surrogate", "relu"],
+             message: "--surrogate = relu; expected one of: tanh, log-sigmoid"),
         Case(name: "zero steepness", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--steepness", "0"],
              message: "--steepness = 0; expected a number > 0"),
         Case(name: "unknown option", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--fast"], message: "unknown option '--fast'"),

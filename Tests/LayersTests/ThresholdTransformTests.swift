@@ -31,6 +31,7 @@ struct ThresholdTransformTests {
         var step: Float = 1e-3, scale: Double = 1, tolerance = 2e-2
         /// Per-head regulariser weights (the prune-rate controller's per-head λ), replacing `weight`.
         var headWeights: [Double]? = nil
+        var surrogate: ThresholdSurrogate = .tanh
         var testDescription: String { name }
     }
 
@@ -41,11 +42,16 @@ struct ThresholdTransformTests {
                        step: 3e-4, scale: 20, tolerance: 5e-2),
         SurrogateCase(name: "s=4 c=5 per head, per-head weights 0.9 / −0.6", steepness: 4, magnitude: 5, weight: 0, threshold: 0.073,
                       perHead: true, causal: false, headWeights: [0.9, -0.6]),
+        SurrogateCase(name: "log-sigmoid s=4 λ-weight 0.7", steepness: 4, magnitude: 5, weight: 0.7, threshold: 0.123, perHead: false,
+                      causal: false, surrogate: .logSigmoid),
+        SurrogateCase(name: "log-sigmoid s=10 per head, causal", steepness: 10, magnitude: 1000, weight: 1.3, threshold: -0.177, perHead: true,
+                      causal: true, surrogate: .logSigmoid),
     ]
 
     /// L(x, Th) = Σ_valid w·y + w_R·R from a training forward.
     static func loss(_ x: [Float], _ th: [Float], _ probe: [Float], _ c: SurrogateCase) -> Double {
-        let t = ThresholdScoreTransform(thresholds: th, steepness: c.steepness, prunedMagnitude: c.magnitude, regularizerWeight: c.weight)
+        let t = ThresholdScoreTransform(thresholds: th, steepness: c.steepness, prunedMagnitude: c.magnitude, regularizerWeight: c.weight,
+                                        surrogate: c.surrogate)
         t.thresholdRegularizerWeights = c.headWeights
         var y = [Float](repeating: 0, count: x.count)
         withMask(causal: c.causal) { mask in
@@ -64,7 +70,8 @@ struct ThresholdTransformTests {
         var rng = SeededGenerator(seed: 3)
         let probe = x.map { _ in Float(rng.nextGaussian()) }
         let th: [Float] = c.perHead ? [c.threshold, c.threshold + 0.15] : [c.threshold]
-        let transform = ThresholdScoreTransform(thresholds: th, steepness: c.steepness, prunedMagnitude: c.magnitude, regularizerWeight: c.weight)
+        let transform = ThresholdScoreTransform(thresholds: th, steepness: c.steepness, prunedMagnitude: c.magnitude, regularizerWeight: c.weight,
+                                                surrogate: c.surrogate)
         transform.thresholdRegularizerWeights = c.headWeights
         var y = [Float](repeating: 0, count: x.count), dx = probe
         Self.withMask(causal: c.causal) { mask in
@@ -114,6 +121,24 @@ struct ThresholdTransformTests {
             #expect(abs(y[2]) < 1e-6, "y(Th) = \(y[2])")
             if steepness == 1e5 {
                 #expect(y[0] == -1000 && abs(y[4] - 0.8) < 1e-6 && abs(y[5] - 2) < 1e-6, "s → ∞: \(y)")
+            }
+        }
+    }
+
+    /// The log-sigmoid surrogate: y(Th) = Th − log 2 (the gate at ½), kept scores far above Th unchanged, and as
+    /// s → ∞ pruned scores fall below any softmax weight (y ≤ x + s·(x − Th)) while kept ones tend to x.
+    @Test func logSigmoidSurrogateTendsToTheHardRule() {
+        let x: [Float] = [-0.5, 0.2999, 0.3, 0.3001, 0.8, 2.0]
+        for steepness: Float in [10, 1e5] {
+            let t = ThresholdScoreTransform(thresholds: [0.3], steepness: steepness, surrogate: .logSigmoid)
+            let shape = ScoreShape(batch: 1, heads: 1, queries: 1, keys: x.count)
+            var y = [Float](repeating: 0, count: x.count)
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer {
+                t.forward(scores: xp.baseAddress!, into: $0.baseAddress!, shape: shape, mask: AttentionMask(), training: true) } }
+            #expect(abs(y[2] - (0.3 - Float(log(2.0)))) < 1e-5, "y(Th) = \(y[2])")
+            #expect(abs(y[5] - 2) < 1e-4, "a score 1.7 above Th is kept as is: \(y[5])")
+            if steepness == 1e5 {
+                #expect(y[0] < -70_000 && abs(y[4] - 0.8) < 1e-6 && abs(y[3] - 0.3001) < 1e-4, "s → ∞: \(y)")
             }
         }
     }
