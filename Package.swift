@@ -63,7 +63,7 @@ let package = Package(
                                             "AcceleratorModel"]),
 
         // MARK: Command layer
-        .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting", "Datasets", "Training",
+        .target(name: "Commands", dependencies: ["Basics", "Storage", "Reporting", "Datasets", "Layers", "Training",
                                                "Workloads", "AcceleratorModel", "Benchmarks", "Sweep"]),
         .executableTarget(name: "leopard", dependencies: ["Commands"]),
         // A child process for StorageTests: writes jobs/metrics/artifacts until killed (crash safety), or holds the
