@@ -12,7 +12,7 @@ import Training
 public struct TrainCommand: Command {
     public static let configuration = CommandConfiguration(
         name: "train", abstract: "Train a model densely, then learn pruning thresholds per λ and evaluate them against baselines.",
-        usage: "--model M --task T [--lambda X[,Y…]] [--target-prune-rate R|off] [--target-overall] [--target-gains η,κ] [--epochs N] [--fine-tune-epochs N] [--fine-tune-steps N] [--control] [--seed N] [--fine-tune-lr X] [--threshold-lr X] [--threshold-quantile Q] [--surrogate tanh|log-sigmoid] [--steepness S] [--pruned-magnitude C] [--dense FILE] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
+        usage: "--model M --task T [--lambda X[,Y…]] [--target-prune-rate R|off] [--target-overall] [--target-gains η,κ] [--epochs N] [--fine-tune-epochs N] [--fine-tune-steps N] [--control] [--seed N] [--fine-tune-lr X] [--threshold-lr X] [--threshold-quantile Q] [--surrogate tanh|log-sigmoid] [--steepness S] [--pruned-magnitude C] [--distill A|off] [--dense FILE] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
         discussion: """
         The loss during fine-tuning is L_task + λ·mean over layers of the soft kept fraction of valid scores. With a
         prune-rate target (--target-prune-rate R, the default of bert-tiny, bert-mini and albert-tiny), λ starts at
@@ -42,6 +42,7 @@ public struct TrainCommand: Command {
             ArgumentHelp("--surrogate F", "training surrogate of the hard rule: tanh (x·tanh(s(x − Th)) / c·tanh(s(x − Th))) or log-sigmoid (x + log σ(s(x − Th))) (default: the preset's, tanh unless stated)"),
             ArgumentHelp("--steepness S", "s of the training surrogate x·tanh(s(x − Th)) / c·tanh(s(x − Th)) and of the regulariser's σ(s(x − Th)) (default 10)"),
             ArgumentHelp("--pruned-magnitude C", "c of the surrogate's pruned branch (default 1000)"),
+            ArgumentHelp("--distill A|off", "GLUE encoders: fine-tune (and --control) against (1 − A)·label + A·(the dense model's softmax output on the same example), 0 < A ≤ 1 (default: the preset's; off: labels alone)"),
             ArgumentHelp("--dense FILE", "skip dense training: start from this dense.safetensors of an earlier run (same model, task, seed)"),
             ArgumentHelp("--init DIR", "pretrained presets (bert-minilm): Hugging Face BERT folder with config.json, model.safetensors, vocab.txt"),
             ArgumentHelp("--per-head", "one threshold per head instead of per layer"),
@@ -70,6 +71,8 @@ public struct TrainCommand: Command {
     let surrogate: ThresholdSurrogate?
     let steepness: Double?
     let prunedMagnitude: Double?
+    /// nil: the preset's; .some(nil): off.
+    let distillation: Double??
     let denseCheckpoint: String?
     let initDirectory: String?
     let perHead: Bool
@@ -144,6 +147,18 @@ public struct TrainCommand: Command {
         }
         steepness = try Self.positiveNumber("--steepness", &arguments)
         prunedMagnitude = try Self.positiveNumber("--pruned-magnitude", &arguments)
+        if let text = try arguments.option("--distill") {
+            if text == "off" {
+                distillation = .some(nil)
+            } else {
+                guard let a = Double(text), a > 0, a <= 1 else {
+                    throw UsageError("--distill = \(text); expected a number in (0, 1] or \"off\"")
+                }
+                distillation = .some(a)
+            }
+        } else {
+            distillation = nil
+        }
         denseCheckpoint = try arguments.option("--dense")
         initDirectory = try arguments.option("--init")
         perHead = try arguments.flag("--per-head")
@@ -167,6 +182,10 @@ public struct TrainCommand: Command {
                                        seed: seed, lambdas: lambdas, epochs: epochs, fineTuneEpochs: fineTuneEpochs,
                                        outputDirectory: out)
         settings.perHeadThresholds = perHead
+        if let distillation { settings.distillation = distillation }
+        if settings.distillation != nil, !task.hasPrefix("glue/") {
+            throw UsageError("--distill needs a GLUE task and an encoder preset (the teacher's outputs are class probabilities or a regression value); got \(model) on \(task)")
+        }
         if let surrogate { settings.surrogate = surrogate }
         if let steepness { settings.steepness = Float(steepness) }
         if let prunedMagnitude { settings.prunedMagnitude = Float(prunedMagnitude) }
@@ -227,6 +246,9 @@ public struct TrainCommand: Command {
         io.print("dense             \(f(r.denseMetric, 4))")
         io.print("pruned (learned)  \(f(r.prunedMetric, 4))   prune rate \(f(r.pruneRate, 4))   loss \(f(r.metricLoss, 4))")
         io.print("validation        dense \(f(r.validation.denseMetric, 4))   pruned \(f(r.validation.prunedMetric, 4))   prune rate \(f(r.validation.pruneRate, 4))")
+        if let a = r.distillation {
+            io.print("distillation      α = \(CanonicalJSON.formatNumber(a)): fine-tuned against (1 − α)·label + α·dense output")
+        }
         if let c = r.controlMetric, let loss = r.controlLoss {
             io.print("control           \(f(c, 4))   (same \(r.fineTuneSteps) fine-tune steps, no thresholds)   loss vs control \(f(loss, 4))")
         }

@@ -49,3 +49,34 @@ public enum CrossEntropy {
         }
     }
 }
+
+/// Softmax cross-entropy against soft targets (a distribution per row, e.g. a teacher's probabilities mixed with
+/// the one-hot label for distillation): loss = mean over rows of −Σ_j t_j · log p_j, dlogits = (p − t) / rows.
+/// With a one-hot t it equals `CrossEntropy` without ignored rows.
+public enum SoftTargetCrossEntropy {
+    /// Returns the mean loss; keeps the probabilities in `probs` for the backward pass.
+    @discardableResult
+    public static func forward(probs: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>, targets: UnsafePointer<Float>,
+                               rows n: Int, classes v: Int) -> Double {
+        var total = 0.0
+        for r in 0..<n {
+            let row = logits + r * v, t = targets + r * v
+            Softmax.forwardRow(out: probs + r * v, inp: row, columns: v, validColumns: v)
+            var m = -Float.infinity
+            for j in 0..<v { m = max(m, row[j]) }
+            var sum = 0.0
+            for j in 0..<v { sum += Double(expf(row[j] - m)) }
+            let logSum = Double(m) + log(sum)
+            for j in 0..<v where t[j] != 0 { total += Double(t[j]) * (logSum - Double(row[j])) }
+        }
+        return n == 0 ? 0 : total / Double(n)
+    }
+
+    /// dlogits += scale · (p − t) / rows.
+    public static func backward(dlogits: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, targets: UnsafePointer<Float>,
+                                rows n: Int, classes v: Int, scale: Float = 1) {
+        guard n > 0 else { return }
+        let f = scale / Float(n)
+        for i in 0..<(n * v) { dlogits[i] += f * (probs[i] - targets[i]) }
+    }
+}

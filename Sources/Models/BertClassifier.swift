@@ -12,6 +12,8 @@ import Tensors
 
 /// One batch of token sequences. `tokens` is [batch, time] row-major; `lengths` gives the valid (unpadded) tokens
 /// of each example; `labels` are class ids (classification) and `targets` real values (regression, classes = 1).
+/// `softTargets`, when not empty, replaces the labels in the loss of a classifier: one distribution per example,
+/// [batch, classes] (distillation from a teacher's outputs); the labels are still required and still reported.
 public struct TokenBatch: Sendable {
     public var batch: Int
     public var time: Int
@@ -22,6 +24,7 @@ public struct TokenBatch: Sendable {
     /// Token-type (segment) ids, [batch, time]; empty means type 0 everywhere. Read only by models with a
     /// token-type table (`BertConfig.typeVocabulary > 0`).
     public var tokenTypes: [Int32]
+    public var softTargets: [Float] = []
 
     public init(batch: Int, time: Int, tokens: [Int32], lengths: [Int32]? = nil, labels: [Int32] = [], targets: [Float] = [],
                 tokenTypes: [Int32] = []) {
@@ -89,6 +92,9 @@ public final class BertClassifier: @unchecked Sendable {
         let b: Int, t: Int
         let tokens: Tensor32, lengths: Tensor32, labels: Tensor32, types: Tensor32
         let targets: Tensor
+        /// [b, classes]: the soft targets of the last forward (used when `softTargetsSet`).
+        let softTargets: Tensor
+        var softTargetsSet = false
         let emb, embOut, embMean, embRstd, embMask: Tensor
         /// ALBERT: the LayerNorm output of width E before the projection to C ([0] without factorisation).
         let embNorm: Tensor
@@ -103,6 +109,7 @@ public final class BertClassifier: @unchecked Sendable {
             tokens = Tensor32(count: n); lengths = Tensor32(count: b); labels = Tensor32(count: b)
             types = Tensor32(count: c.typeVocabulary > 0 ? n : 0)
             targets = Tensor(shape: [b])
+            softTargets = Tensor(shape: [b, c.classes])
             emb = Tensor(shape: [n, c.embeddingWidth]); embNorm = Tensor(shape: c.embeddingSize == nil ? [0] : [n, c.embeddingWidth])
             embOut = Tensor(shape: [n, ch]); embMean = Tensor(shape: [n]); embRstd = Tensor(shape: [n])
             embMask = Tensor(shape: c.dropout > 0 ? [n, ch] : [0])
@@ -143,6 +150,16 @@ public final class BertClassifier: @unchecked Sendable {
         return a
     }
 
+    /// A separate model with the same configuration and a copy of the current weights (no score transforms, no
+    /// recorder, its own activations): a frozen teacher for distillation. Extra parameters are not copied.
+    public func copyOfWeights() -> BertClassifier {
+        let copy = BertClassifier(config: config, seed: 0)
+        for e in copy.parameters.entries {
+            copy.parameters.value(e.name).update(from: parameters.value(e.name), count: e.count)
+        }
+        return copy
+    }
+
     /// The last forward's logits, [batch, classes].
     public var logits: [Float] { acts?.logits.values ?? [] }
 
@@ -178,6 +195,11 @@ public final class BertClassifier: @unchecked Sendable {
         let regression = c.classes == 1
         if regression { precondition(batch.targets.count == b, "regression needs \(b) targets"); batch.targets.withUnsafeBufferPointer { a.targets.pointer.update(from: $0.baseAddress!, count: b) } }
         else { precondition(batch.labels.count == b, "classification needs \(b) labels"); a.labels.set(batch.labels) }
+        a.softTargetsSet = !regression && !batch.softTargets.isEmpty
+        if a.softTargetsSet {
+            precondition(batch.softTargets.count == b * c.classes, "soft targets need \(b)×\(c.classes) values")
+            batch.softTargets.withUnsafeBufferPointer { a.softTargets.pointer.update(from: $0.baseAddress!, count: b * c.classes) }
+        }
         let dropout = training ? c.dropout : 0
 
         let e = c.embeddingWidth, factorised = c.embeddingSize != nil
@@ -273,6 +295,9 @@ public final class BertClassifier: @unchecked Sendable {
         var loss: Double
         if regression {
             loss = MSE.forward(pred: a.logits.pointer, target: a.targets.pointer, count: b)
+        } else if a.softTargetsSet {
+            loss = SoftTargetCrossEntropy.forward(probs: a.probs.pointer, logits: a.logits.pointer, targets: a.softTargets.pointer,
+                                                  rows: b, classes: c.classes)
         } else {
             loss = CrossEntropy.forward(probs: a.probs.pointer, logits: a.logits.pointer, targets: a.labels.pointer,
                                         rows: b, classes: c.classes)
@@ -294,6 +319,9 @@ public final class BertClassifier: @unchecked Sendable {
         a.gLogits.zero(); a.gPooled.zero()
         if c.classes == 1 {
             MSE.backward(dpred: a.gLogits.pointer, pred: a.logits.pointer, target: a.targets.pointer, count: b, scale: lossScale)
+        } else if a.softTargetsSet {
+            SoftTargetCrossEntropy.backward(dlogits: a.gLogits.pointer, probs: a.probs.pointer, targets: a.softTargets.pointer,
+                                            rows: b, classes: c.classes, scale: lossScale)
         } else {
             CrossEntropy.backward(dlogits: a.gLogits.pointer, probs: a.probs.pointer, targets: a.labels.pointer,
                                   rows: b, classes: c.classes, scale: lossScale)

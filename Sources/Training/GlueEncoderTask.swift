@@ -36,7 +36,7 @@ public struct EncoderPresetShape: Sendable {
     }
 }
 
-public final class GlueEncoderTask: PruningTask {
+public final class GlueEncoderTask: DistillingPruningTask {
     public let presetName: String
     public let task: TaskDescription
     public let classifier: BertClassifier
@@ -46,6 +46,7 @@ public final class GlueEncoderTask: PruningTask {
     let train: EncodedSentences, validation: EncodedSentences, test: EncodedSentences
     let trainRows: [Int]
     private var epochOrder: (epoch: Int, rows: [Int])?
+    private var teacher: DistillationTeacher?
 
     public var parameters: ParameterSet { classifier.parameters }
     public var model: any AttentionPrunable { classifier }
@@ -119,9 +120,15 @@ public final class GlueEncoderTask: PruningTask {
     public func accumulateGradients(batch index: Int, epoch: Int) -> Double {
         precondition(index >= 0 && index < batchesPerEpoch, "batch \(index) of \(batchesPerEpoch)")
         let rows = order(epoch: epoch)[(index * batchSize)..<((index + 1) * batchSize)]
-        let loss = classifier.forward(batch(train, rows: rows), training: true)
+        var input = batch(train, rows: rows)
+        if let teacher { input = teacher.distilled(input) }
+        let loss = classifier.forward(input, training: true)
         classifier.backward(lossScale: 1)
         return loss
+    }
+
+    public func distill(weight: Double?) {
+        teacher = weight.map { DistillationTeacher(copying: classifier, weight: $0) }
     }
 
     func data(_ split: EvaluationSplit) -> EncodedSentences {

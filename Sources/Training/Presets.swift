@@ -63,6 +63,9 @@ public struct Preset: Sendable {
     /// The training surrogate of the hard rule (ThresholdScoreTransform.swift): tanh, except log-sigmoid for the
     /// SST-2 encoders (lower mean validation loss over seeds 1–3 under their prune-rate target, docs/results-pruning.md).
     public var surrogate: ThresholdSurrogate
+    /// Distil from the dense model while fine-tuning, with this weight of its outputs in the target (nil: labels
+    /// alone; GLUE encoders only, see `PruningSettings.distillation`).
+    public var distillation: Double?
     /// Tasks the preset is meant for (the factory rejects others with a usage error).
     public var tasks: [String]
     public let factory: Factory

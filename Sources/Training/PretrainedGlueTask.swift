@@ -41,6 +41,8 @@ public final class PretrainedGlueTask: PruningTask {
     public let groupChunkBatches: Int
     let train: EncodedSentences, validation: EncodedSentences, test: EncodedSentences
     private var epochBatches: (epoch: Int, batches: [[Int]])?
+    /// Set by `distill(weight:)` (PretrainedGlueTask+PruningTask.swift).
+    var teacher: DistillationTeacher?
 
     public var parameters: ParameterSet { classifier.parameters }
     public var model: any AttentionPrunable { classifier }
@@ -114,7 +116,9 @@ public final class PretrainedGlueTask: PruningTask {
     public func accumulateGradients(batch index: Int, epoch: Int) -> Double {
         precondition(index >= 0 && index < batchesPerEpoch, "batch \(index) of \(batchesPerEpoch)")
         let rows = batches(epoch: epoch)[index][...]
-        let loss = classifier.forward(batch(train, rows: rows), training: true)
+        var input = batch(train, rows: rows)
+        if let teacher { input = teacher.distilled(input) }
+        let loss = classifier.forward(input, training: true)
         classifier.backward(lossScale: 1)
         return loss
     }

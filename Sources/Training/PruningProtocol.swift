@@ -14,6 +14,8 @@
 //      With `control` on, the dense weights are first fine-tuned for the same steps at the same rate with NO
 //      thresholds (the control): a dense model that is not fully converged gains from any extra training, and the
 //      control metric is the reference that isolates what pruning costs from what the extra steps gain.
+//      With `distillation` α (GLUE encoders), the control and every fine-tune train against (1 − α)·label + α·the
+//      output of a frozen copy of the dense weights (`DistillationTeacher`).
 //   3. Hard-rule evaluation on the validation split (metric and prune rate, for choosing settings) and on the test
 //      split: pruned metric, per-layer and overall prune rates, thresholds.
 //   4. On the same DENSE weights: top-k per row (keep fraction 1 − learned prune rate) and the fixed threshold
@@ -58,6 +60,10 @@ public struct PruningSettings: Sendable {
     /// Steer λ toward this prune rate during each fine-tune instead of keeping it fixed (nil = fixed λ); each λ of
     /// `lambdas` is then the starting value. See `PruneRateTarget`.
     public var pruneRateTarget: PruneRateTarget?
+    /// Distil from the dense model while fine-tuning (control and every λ): the training target becomes
+    /// (1 − α)·label + α·(the dense weights' output on the same batch), α = this weight in (0, 1]; nil = labels alone.
+    /// GLUE encoders only (`DistillingPruningTask`); defaults to the preset's.
+    public var distillation: Double?
     /// Start from this dense checkpoint (a `dense.safetensors` written by an earlier run of the same preset, task
     /// and seed) instead of training densely; its metadata must match (preset, task, seed, model config).
     public var denseCheckpoint: String?
@@ -72,6 +78,7 @@ public struct PruningSettings: Sendable {
         self.thresholdInitialisation = preset.thresholdInitialisation
         self.pruneRateTarget = preset.pruneRateTarget
         self.surrogate = preset.surrogate
+        self.distillation = preset.distillation
         self.outputDirectory = outputDirectory
     }
 }
@@ -237,6 +244,12 @@ public enum PruningProtocol {
         let task = try settings.preset.factory(settings.taskName, settings.dataDirectory, settings.seed)
         let model = task.model, parameters = task.parameters
         let layers = model.attentionLayerCount
+        if let weight = settings.distillation {
+            guard task is DistillingPruningTask else {
+                throw UsageError("distillation from the dense model is implemented for the GLUE encoder presets; \(task.presetName) has none")
+            }
+            guard weight > 0, weight <= 1 else { throw UsageError("distillation weight \(weight); expected a number in (0, 1]") }
+        }
 
         // 1. Dense training (or the dense checkpoint of an earlier run).
         let denseStart = Date()
@@ -287,6 +300,12 @@ public enum PruningProtocol {
             quantizedMetric = try task.evaluate(.test, limit: settings.evaluationLimit)
             quantizable.qkQuantizationBits = nil
         }
+
+        // From here on (control and every λ) the fine-tunes distil from a frozen copy of the dense weights.
+        let distilling = settings.distillation.flatMap { _ in task as? DistillingPruningTask }
+        restoreDense()
+        distilling?.distill(weight: settings.distillation)
+        defer { distilling?.distill(weight: nil) }
 
         // The control: the same fine-tune without thresholds.
         var control: (metric: Double, seconds: Double)?
@@ -401,6 +420,7 @@ public enum PruningProtocol {
             report.steepness = Double(settings.steepness)
             report.prunedMagnitude = Double(settings.prunedMagnitude)
             report.surrogate = settings.surrogate.rawValue
+            report.distillation = settings.distillation
             report.controlMetric = control?.metric
             report.controlSeconds = control?.seconds
             report.trainingPaddingFraction = task.trainingPaddingFraction

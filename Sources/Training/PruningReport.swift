@@ -83,6 +83,8 @@ public struct PruningReport: Sendable, Equatable {
     public var prunedMagnitude: Double = 1000
     /// The surrogate's form ("tanh" or "log-sigmoid").
     public var surrogate = "tanh"
+    /// Weight α of the dense model's outputs in the fine-tuning target (nil: labels alone), see `DistillationTeacher`.
+    public var distillation: Double?
     /// Fraction of the token slots of the first training epoch's batches that are padding (tasks that cut batches
     /// to their longest example and say so; nil otherwise).
     public var trainingPaddingFraction: Double?
@@ -139,6 +141,7 @@ public struct PruningReport: Sendable, Equatable {
         if let emptyRowRate { o["empty_row_rate"] = JSONValue(emptyRowRate) }
         o["surrogate"] = .object(["form": .string(surrogate), "steepness": JSONValue(steepness),
                                   "pruned_magnitude": JSONValue(prunedMagnitude)])
+        if let distillation { o["distillation"] = .object(["weight": JSONValue(distillation), "temperature": JSONValue(1)]) }
         if let trainingPaddingFraction { o["training_padding_fraction"] = JSONValue(trainingPaddingFraction) }
         if let controlMetric, let controlLoss {
             var control: [String: JSONValue] = ["metric": JSONValue(controlMetric), "metric_loss": JSONValue(controlLoss)]

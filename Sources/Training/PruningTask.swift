@@ -52,3 +52,12 @@ extension PruningTask {
     public func reseedTrainingNoise(_ seed: UInt64) {}
     public var trainingPaddingFraction: Double? { nil }
 }
+
+/// A task whose fine-tuning can distil from the dense model (the GLUE encoders): the training target becomes a mix
+/// of the label and the output of a frozen copy of the weights taken when distillation starts (see
+/// `DistillationTeacher`). The protocol starts it after dense training, before the control and the fine-tunes.
+public protocol DistillingPruningTask: PruningTask {
+    /// From now on each training step's target is (1 − weight)·label + weight·(the current weights' output, frozen
+    /// now); nil returns to the labels alone. 0 < weight ≤ 1.
+    func distill(weight: Double?)
+}

@@ -2,6 +2,7 @@
 // `GlueEncoderTask` and the pretrained ones of `PretrainedGlueTask`): they differ in tokenisation and batching,
 // not in how predictions become a metric.
 import Datasets
+import Foundation
 import Models
 
 enum SentenceClassification {
@@ -50,5 +51,43 @@ enum SentenceClassification {
         let count = min(examples, test.ids.count)
         classifier.forward(batch(test, Array(0..<count)[...]), training: false)
         return recorder.records
+    }
+}
+
+/// Distillation from a frozen copy of a classifier (the dense model, taken before threshold fine-tuning): each
+/// training batch's target becomes t = (1 − α)·label + α·teacher, where the teacher is the copy's output on the same
+/// batch in inference mode (softmax probabilities at temperature 1 for a classifier, so the loss is cross-entropy
+/// against t and its gradient p − t; the prediction for a regression head, so the loss is the MSE to the mixed
+/// target, which differs from (1 − α)·MSE(label) + α·MSE(teacher) by a constant). α = 1 trains on the teacher alone.
+final class DistillationTeacher {
+    let model: BertClassifier
+    let weight: Float
+
+    init(copying classifier: BertClassifier, weight: Double) {
+        model = classifier.copyOfWeights()
+        self.weight = Float(weight)
+    }
+
+    /// `batch` with its targets replaced by the mixed ones.
+    func distilled(_ batch: TokenBatch) -> TokenBatch {
+        model.forward(batch, training: false)
+        let teacher = model.logits, classes = model.config.classes, alpha = weight
+        var out = batch
+        if classes == 1 {
+            for r in 0..<batch.batch { out.targets[r] = (1 - alpha) * batch.targets[r] + alpha * teacher[r] }
+            return out
+        }
+        var soft = [Float](repeating: 0, count: batch.batch * classes)
+        for r in 0..<batch.batch {
+            let row = r * classes
+            var m = -Float.infinity
+            for j in 0..<classes { m = max(m, teacher[row + j]) }
+            var sum: Float = 0
+            for j in 0..<classes { soft[row + j] = exp(teacher[row + j] - m); sum += soft[row + j] }
+            for j in 0..<classes { soft[row + j] = alpha * soft[row + j] / sum }
+            soft[row + Int(batch.labels[r])] += 1 - alpha
+        }
+        out.softTargets = soft
+        return out
     }
 }

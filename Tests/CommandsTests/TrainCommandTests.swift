@@ -42,6 +42,12 @@ struct TrainCommandTests {
              message: "--surrogate = relu; expected one of: tanh, log-sigmoid"),
         Case(name: "zero steepness", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--steepness", "0"],
              message: "--steepness = 0; expected a number > 0"),
+        Case(name: "distillation weight 0", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--distill", "0"],
+             message: "--distill = 0; expected a number in (0, 1] or \"off\""),
+        Case(name: "distillation weight above 1", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--distill", "1.5"],
+             message: "--distill = 1.5; expected a number in (0, 1]"),
+        Case(name: "distillation outside GLUE", argv: ["train", "--model", "memn2n", "--task", "babi/qa1", "--distill", "1"],
+             message: "--distill needs a GLUE task and an encoder preset"),
         Case(name: "unknown option", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--fast"], message: "unknown option '--fast'"),
     ]
 

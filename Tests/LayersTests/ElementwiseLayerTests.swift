@@ -176,6 +176,45 @@ import Testing
         check.expectPasses("CrossEntropy (\(name))")
     }
 
+    /// Soft targets (distillation): finite differences in the logits, and a one-hot target gives the hard-label loss
+    /// and gradient.
+    @Test func softTargetCrossEntropyGradients() {
+        let n = 3, v = 4
+        var targets = randomArray(n * v, seed: 5).map { abs($0) + 0.1 }
+        for r in 0..<n { let s = targets[(r * v)..<(r * v + v)].reduce(0, +); for j in 0..<v { targets[r * v + j] /= s } }
+        func forward(_ logits: [Float], _ t: [Float]) -> (Double, [Float]) {
+            var loss = 0.0
+            let probs = withPointers([zeros(n * v), logits, t]) { p in
+                loss = SoftTargetCrossEntropy.forward(probs: p[0], logits: p[1], targets: p[2], rows: n, classes: v)
+            }[0]
+            return (loss, probs)
+        }
+        let check = GradientCheck(inputs: [randomArray(n * v, seed: 1)],
+            forward: { x in [Float(forward(x[0], targets).0)] },
+            backward: { x, d in
+                let probs = forward(x[0], targets).1
+                return [withPointers([zeros(n * v), probs, targets]) { p in
+                    SoftTargetCrossEntropy.backward(dlogits: p[0], probs: p[1], targets: p[2], rows: n, classes: v, scale: d[0]) }[0]]
+            })
+        check.expectPasses("SoftTargetCrossEntropy")
+
+        let labels: [Int32] = [2, 0, 3], logits = randomArray(n * v, seed: 8)
+        var onehot = zeros(n * v)
+        for r in 0..<n { onehot[r * v + Int(labels[r])] = 1 }
+        let (soft, probs) = forward(logits, onehot)
+        var hard = 0.0
+        var hardGradient = zeros(n * v), softGradient = zeros(n * v)
+        _ = withPointers([zeros(n * v), logits]) { p in
+            labels.withUnsafeBufferPointer { t in hard = CrossEntropy.forward(probs: p[0], logits: p[1], targets: t.baseAddress!, rows: n, classes: v) }
+        }
+        probs.withUnsafeBufferPointer { pp in
+            labels.withUnsafeBufferPointer { t in CrossEntropy.backward(dlogits: &hardGradient, probs: pp.baseAddress!, targets: t.baseAddress!, rows: n, classes: v) }
+            onehot.withUnsafeBufferPointer { t in SoftTargetCrossEntropy.backward(dlogits: &softGradient, probs: pp.baseAddress!, targets: t.baseAddress!, rows: n, classes: v) }
+        }
+        #expect(abs(soft - hard) < 1e-9)
+        #expect(zip(softGradient, hardGradient).allSatisfy { abs($0 - $1) < 1e-7 })
+    }
+
     @Test func crossEntropyValueAndIgnoreIndex() {
         // Uniform logits over 4 classes: loss = ln 4 whatever the target; ignored rows do not count.
         let logits = zeros(8), targets: [Int32] = [2, -100]
