@@ -84,6 +84,15 @@ public protocol ModelBackend: Sendable {
     /// `initDirectory`: the pretrained checkpoint folder the experiment started from (nil for from-scratch models).
     func captureTrace(model: String, task: String, checkpoint: [UInt8], trace: TraceSettings, initDirectory: String?,
                       environment: JobEnvironment) throws -> AttentionTrace
+    /// The model's built-in defaults a stage depends on (see the extension; nil by default).
+    func recipe(model: String, task: String, stage: JobKind) -> JSONValue?
+}
+
+extension ModelBackend {
+    /// What a job of `stage` depends on besides its manifest parameters: the model's built-in defaults (learning
+    /// rates, epochs, surrogate) as linked into this build. Part of the dense-train and finetune keys when not nil,
+    /// so a store made before a preset's defaults changed re-runs the jobs they affect instead of reusing them.
+    public func recipe(model: String, task: String, stage: JobKind) -> JSONValue? { nil }
 }
 
 /// Model name → backend. The toy family is always present; real presets register through `PresetBackend`.

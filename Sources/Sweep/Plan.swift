@@ -91,16 +91,21 @@ public struct SweepPlan: Sendable {
             fineTuneTraining.steps = t.steps
             fineTuneTraining.initDirectory = t.initDirectory
             for seed in manifest.seeds {
-                let dense = add(.denseTrain, [
+                var denseParameters: [String: JSONValue] = [
                     "model": .string(experiment.model), "task": .string(experiment.task), "seed": JSONValue(seed),
                     "training": denseTraining.json, "dataset": dataset,
-                ], parent: nil)
+                ]
+                // Only when the backend has one (presets), so the toy family's keys stay as they were.
+                denseParameters["recipe"] = backend.recipe(model: experiment.model, task: experiment.task, stage: .denseTrain)
+                let dense = add(.denseTrain, .object(denseParameters), parent: nil)
                 for lambda in manifest.lambdas {
-                    let fineTune = add(.fineTune, [
+                    var fineTuneParameters: [String: JSONValue] = [
                         "model": .string(experiment.model), "task": .string(experiment.task), "lambda": JSONValue(lambda),
                         "thresholdInit": manifest.thresholdInit.json, "training": fineTuneTraining.json,
                         "baselines": .bool(manifest.baselines),
-                    ], parent: dense)
+                    ]
+                    fineTuneParameters["recipe"] = backend.recipe(model: experiment.model, task: experiment.task, stage: .fineTune)
+                    let fineTune = add(.fineTune, .object(fineTuneParameters), parent: dense)
                     var traceParameters: [String: JSONValue] = [
                         "model": .string(experiment.model), "task": .string(experiment.task), "trace": manifest.trace.json,
                     ]

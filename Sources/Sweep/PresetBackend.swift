@@ -59,6 +59,24 @@ public struct PresetBackend: ModelBackend {
         ["source": "leopard-datasets", "task": .string(task), "version": 1]
     }
 
+    /// The preset's defaults that a stage's result depends on (see `ModelBackend.recipe`). Manifest overrides
+    /// are in the job's `training` parameters as well; the recipe holds what applies when the manifest is silent.
+    /// Presets planned but not linked have none (their jobs fail anyway).
+    public func recipe(model: String, task: String, stage: JobKind) -> JSONValue? {
+        guard let p = Presets.all[model] else { return nil }
+        switch stage {
+        case .denseTrain:
+            return ["epochs": JSONValue(p.epochs(for: task)), "learning_rate": JSONValue(p.learningRate),
+                    "batch_size": JSONValue(p.batchSize)]
+        case .fineTune:
+            return ["fine_tune_epochs": JSONValue(p.fineTuneEpochs), "fine_tune_steps": p.fineTuneSteps.map { JSONValue($0) } ?? .null,
+                    "fine_tune_learning_rate": JSONValue(p.fineTuneLearningRate),
+                    "threshold_learning_rate": JSONValue(p.thresholdLearningRate), "surrogate": .string(p.surrogate.rawValue)]
+        case .captureTrace, .hardwareEval:
+            return nil
+        }
+    }
+
     /// Plan-time check of an experiment's `init`: a valid checkpoint folder for pretrained presets, refused for
     /// presets trained from scratch. Absent for a pretrained preset is not a plan error (so manifests such as
     /// experiments/paper.json plan on machines without the checkpoint); its jobs then fail saying what to add.
