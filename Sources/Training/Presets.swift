@@ -51,7 +51,8 @@ public struct Preset: Sendable {
     public var learningRate: Double
     /// Peak learning rate of the weights during threshold fine-tuning (same schedule shape); a tenth of the dense
     /// rate by default, so that fine-tuning adapts the converged weights instead of re-training them. 0 freezes the
-    /// weights and the thresholds alone learn (bert-tiny, albert-tiny and bert-mini: the validation rule's choice on SST-2).
+    /// weights and the thresholds alone learn (albert-tiny and bert-mini: the validation rule's choice on SST-2;
+    /// bert-tiny: 2e-5 with distillation, docs/results-pruning.md).
     public var fineTuneLearningRate: Double
     /// Learning rate of the thresholds (Adam; constant, or decaying linearly to 0 under a prune-rate target).
     public var thresholdLearningRate: Double
@@ -64,7 +65,8 @@ public struct Preset: Sendable {
     /// SST-2 encoders (lower mean validation loss over seeds 1–3 under their prune-rate target, docs/results-pruning.md).
     public var surrogate: ThresholdSurrogate
     /// Distil from the dense model while fine-tuning, with this weight of its outputs in the target (nil: labels
-    /// alone; GLUE encoders only, see `PruningSettings.distillation`).
+    /// alone; GLUE encoders only, see `PruningSettings.distillation`). bert-tiny: 1, adopted by the validation rule
+    /// over seeds 1–3 on SST-2 (docs/results-pruning.md, "Distillation"); read by `leopard train`, not by sweeps.
     public var distillation: Double?
     /// Tasks the preset is meant for (the factory rejects others with a usage error).
     public var tasks: [String]
@@ -77,7 +79,7 @@ public struct Preset: Sendable {
                 fineTuneLearningRate: Double? = nil, thresholdLearningRate: Double,
                 thresholdInitialisation: ThresholdInitialisation, tasks: [String], fineTuneSteps: Int? = nil,
                 taskEpochs: [String: Int] = [:], pruneRateTarget: PruneRateTarget? = nil, surrogate: ThresholdSurrogate = .tanh,
-                factory: @escaping Factory) {
+                distillation: Double? = nil, factory: @escaping Factory) {
         self.name = name; self.defaultLambda = defaultLambda; self.epochs = epochs; self.fineTuneEpochs = fineTuneEpochs
         self.fineTuneSteps = fineTuneSteps; self.taskEpochs = taskEpochs
         self.batchSize = batchSize; self.learningRate = learningRate
@@ -86,6 +88,7 @@ public struct Preset: Sendable {
         self.thresholdInitialisation = thresholdInitialisation; self.tasks = tasks; self.factory = factory
         self.pruneRateTarget = pruneRateTarget
         self.surrogate = surrogate
+        self.distillation = distillation
     }
 }
 
@@ -103,8 +106,8 @@ public enum Presets {
     public static let all: [String: Preset] = {
         var presets: [Preset] = [
             Preset(name: "bert-tiny", defaultLambda: 0.2, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-3,
-                   fineTuneLearningRate: 0, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
-                   pruneRateTarget: PruneRateTarget(rate: 0.55), surrogate: .logSigmoid,
+                   fineTuneLearningRate: 2e-5, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
+                   pruneRateTarget: PruneRateTarget(rate: 0.55), surrogate: .logSigmoid, distillation: 1,
                    factory: encoder("bert-tiny", EncoderPresetShape(channels: 128, heads: 4, layers: 2, ffHidden: 512,
                                                                     trainingSubset: 16_000), batchSize: 32)),
             Preset(name: "bert-mini", defaultLambda: 0.2, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 5e-4,

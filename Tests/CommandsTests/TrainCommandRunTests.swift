@@ -52,6 +52,14 @@ struct TrainCommandRunTests {
                                environment: ["LEOPARD_DATA": root])
         #expect(fixed.exitCode == 0, "stderr: \(fixed.stderr)")
         #expect(try JSONParser.parse(fixed.stdout)["prune_rate_target"] == nil)
+        // bert-tiny fine-tunes against its dense outputs by default (α = 1); `--distill off` trains on the labels.
+        #expect(json["distillation"]?["weight"] == JSONValue(1) && r.stdout.contains("\"distillation\""))
+        let labels = runLeopard(["train", "--model", "bert-tiny", "--task", "glue/sst2", "--dense", out + "/dense.safetensors",
+                                 "--fine-tune-epochs", "1", "--lambda", "1", "--fine-tune-lr", "3e-4", "--threshold-lr", "0.03",
+                                 "--threshold-quantile", "0.2", "--distill", "off", "--threads", "1"], environment: ["LEOPARD_DATA": root])
+        #expect(labels.exitCode == 0 && labels.stdout.contains("pruned (learned)") && !labels.stdout.contains("distillation"),
+                "stdout: \(labels.stdout) stderr: \(labels.stderr)")
+        #expect(again.stdout.contains("\"distillation\""))
         let bad = runLeopard(["train", "--model", "bert-tiny", "--task", "glue/sst2", "--threshold-quantile", "1.5"],
                              environment: ["LEOPARD_DATA": root])
         #expect(bad.exitCode == 64 && bad.stderr.contains("--threshold-quantile"))
