@@ -3,7 +3,7 @@
 // checkpoint serves every λ and one fine-tuned checkpoint serves every hardware point:
 //   dense-train   train the preset from scratch, evaluate the dense metric → safetensors checkpoint
 //   finetune(λ)   load the dense weights, thresholds initialised per the manifest, L_task + λ·R (weights at the
-//                 preset's fine-tune rate), hard-rule metric,
+//                 preset's fine-tune rate, against the dense outputs when the preset distils), hard-rule metric,
 //                 prune rates, learned thresholds, and the top-k / fixed-threshold baselines at the learned rate
 //                 → safetensors checkpoint with the thresholds in its metadata
 //   capture-trace load it, hard thresholds in place, record q/k on the first N test examples, quantise to B bits
@@ -71,7 +71,8 @@ public struct PresetBackend: ModelBackend {
         case .fineTune:
             return ["fine_tune_epochs": JSONValue(p.fineTuneEpochs), "fine_tune_steps": p.fineTuneSteps.map { JSONValue($0) } ?? .null,
                     "fine_tune_learning_rate": JSONValue(p.fineTuneLearningRate),
-                    "threshold_learning_rate": JSONValue(p.thresholdLearningRate), "surrogate": .string(p.surrogate.rawValue)]
+                    "threshold_learning_rate": JSONValue(p.thresholdLearningRate), "surrogate": .string(p.surrogate.rawValue),
+                    "distillation": p.distillation.map { JSONValue($0) } ?? .null]
         case .captureTrace, .hardwareEval:
             return nil
         }
@@ -126,6 +127,8 @@ public struct PresetBackend: ModelBackend {
         let model_ = task.model, layers = model_.attentionLayerCount
         let denseFile = try SafetensorsFile(bytes: dense, file: "dense checkpoint")
         try task.parameters.load(from: denseFile)
+        // As `leopard train`: a preset that distils fine-tunes against a frozen copy of these dense weights.
+        if let weight = preset.distillation, let distilling = task as? DistillingPruningTask { distilling.distill(weight: weight) }
 
         // Dense score samples per layer (validation): quantile initialisation and the fixed-threshold baseline.
         var denseScores: [[Float]] = []

@@ -3,6 +3,7 @@
 // the toy family (no recipe) keeps its keys, and trace and hardware jobs follow through their parents.
 
 import Basics
+import Foundation
 import Storage
 import Testing
 @testable import Sweep
@@ -25,6 +26,7 @@ import Training
         let tinyFineTune = try job("bert-tiny", .fineTune).parameters["recipe"]
         #expect(tinyFineTune?["fine_tune_learning_rate"] == JSONValue(tiny.fineTuneLearningRate))
         #expect(tinyFineTune?["surrogate"]?.stringValue == tiny.surrogate.rawValue)
+        #expect(tinyFineTune?["distillation"] == tiny.distillation.map { JSONValue($0) })
         #expect(try job("memn2n", .fineTune).parameters["recipe"]?["fine_tune_learning_rate"] == JSONValue(memn2n.fineTuneLearningRate))
         #expect(try job("bert-tiny", .denseTrain).parameters["recipe"]?["learning_rate"] == JSONValue(tiny.learningRate))
         #expect(try job("memn2n", .denseTrain).parameters["recipe"]?["epochs"] == JSONValue(memn2n.epochs(for: "babi/qa1")))
@@ -43,5 +45,44 @@ import Training
         recipe["surrogate"] = .string("tanh-before")
         parameters["recipe"] = .object(recipe)
         #expect(StableKey.job(kind: fineTune.kind, parameters: .object(parameters), parent: fineTune.parentKey) != fineTune.key)
+    }
+}
+
+/// The sweep's stages for a distilling preset (bert-tiny) on a small SST-2-format fixture: dense training, then a
+/// fine-tune against the dense outputs at λ = 1, with the baselines — the path `leopard sweep` takes for the GLUE
+/// encoders, end to end.
+@Suite struct PresetBackendGlueTests {
+    @Test func bertTinyTrainsAndFineTunesThroughTheSweepBackend() throws {
+        let directory = try TemporaryDirectory()
+        let root = directory.file("data")
+        try FileManager.default.createDirectory(atPath: root + "/glue/SST-2", withIntermediateDirectories: true)
+        var rng = SeededGenerator(seed: 11)
+        let filler = ["the", "a", "film", "plot", "was", "very", "and", "story"]
+        func rows(_ n: Int) -> String {
+            var text = "sentence\tlabel\n"
+            for _ in 0..<n {
+                var words = (0..<(4 + rng.nextInt(below: 6))).map { _ in filler[rng.nextInt(below: filler.count)] }
+                let label = rng.nextInt(below: 2)
+                words.insert(label == 1 ? "good" : "dull", at: rng.nextInt(below: words.count + 1))
+                text += words.joined(separator: " ") + "\t\(label)\n"
+            }
+            return text
+        }
+        try rows(192).write(toFile: root + "/glue/SST-2/train.tsv", atomically: true, encoding: .utf8)
+        try rows(64).write(toFile: root + "/glue/SST-2/dev.tsv", atomically: true, encoding: .utf8)
+        #expect(try Presets.named("bert-tiny").distillation == 1)
+        let backend = PresetBackend()
+        var training = TrainingOverrides()
+        training.epochs = 3
+        training.fineTuneEpochs = 1
+        let environment = JobEnvironment(seed: 2, dataDirectory: root, sharedMachine: false)
+        let dense = try backend.denseTrain(model: "bert-tiny", task: "glue/sst2", training: training, environment: environment)
+        let outcome = try backend.fineTune(model: "bert-tiny", task: "glue/sst2", dense: dense.checkpoint, lambda: 1,
+                                           thresholdInit: .quantile(pruneRate: 0.3), training: training, baselines: true,
+                                           environment: environment)
+        #expect(dense.metric >= 0 && dense.metric <= 1 && outcome.metric >= 0 && outcome.metric <= 1)
+        #expect(outcome.layerPruneRates.count == 2 && outcome.pruneRate > 0.1 && outcome.pruneRate < 1)
+        #expect(outcome.topKMetric != nil && outcome.fixedThresholdMetric != nil)
+        #expect(outcome.checkpoint != dense.checkpoint, "the weights are fine-tuned (at 2e-5, against the dense outputs)")
     }
 }
