@@ -122,7 +122,14 @@ public struct PresetBackend: ModelBackend {
 
     public func fineTune(model: String, task taskName: String, dense: [UInt8], lambda: Double, thresholdInit: ThresholdInit,
                          training: TrainingOverrides, baselines: Bool, environment: JobEnvironment) throws -> FineTuneOutcome {
-        let preset = try preset(model, training)
+        try fineTune(preset: preset(model, training), task: taskName, dense: dense, lambda: lambda, thresholdInit: thresholdInit,
+                     training: training, baselines: baselines, environment: environment)
+    }
+
+    /// The finetune stage for a resolved preset (tests pass variants of a registered one).
+    func fineTune(preset: Preset, task taskName: String, dense: [UInt8], lambda: Double, thresholdInit: ThresholdInit,
+                  training: TrainingOverrides, baselines: Bool, environment: JobEnvironment) throws -> FineTuneOutcome {
+        let model = preset.name
         let task = try makeTask(preset, taskName, environment)
         let model_ = task.model, layers = model_.attentionLayerCount
         let denseFile = try SafetensorsFile(bytes: dense, file: "dense checkpoint")

@@ -153,7 +153,8 @@ extension Preset {
         return Preset(name: name, defaultLambda: defaultLambda, epochs: epochs, fineTuneEpochs: fineTuneEpochs,
                       batchSize: batchSize, learningRate: learningRate, fineTuneLearningRate: fineTuneLearningRate,
                       thresholdLearningRate: thresholdLearningRate, thresholdInitialisation: thresholdInitialisation,
-                      tasks: tasks, fineTuneSteps: fineTuneSteps, taskEpochs: taskEpochs,
+                      tasks: tasks, fineTuneSteps: fineTuneSteps, taskEpochs: taskEpochs, pruneRateTarget: pruneRateTarget,
+                      surrogate: surrogate, distillation: distillation,
                       factory: PretrainedPresets.factory(name, shape, checkpoint: directory, batchSize: batchSize))
     }
 }

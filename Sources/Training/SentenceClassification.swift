@@ -85,7 +85,9 @@ final class DistillationTeacher {
             var sum: Float = 0
             for j in 0..<classes { soft[row + j] = exp(teacher[row + j] - m); sum += soft[row + j] }
             for j in 0..<classes { soft[row + j] = alpha * soft[row + j] / sum }
-            soft[row + Int(batch.labels[r])] += 1 - alpha
+            let label = Int(batch.labels[r])
+            precondition(label >= 0 && label < classes, "distillation needs a class label in 0..<\(classes) for every training row; got \(label)")
+            soft[row + label] += 1 - alpha
         }
         out.softTargets = soft
         return out

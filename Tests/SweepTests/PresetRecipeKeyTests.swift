@@ -7,6 +7,7 @@ import Foundation
 import Storage
 import Testing
 @testable import Sweep
+import Tensors
 import Training
 
 @Suite struct PresetRecipeKeyTests {
@@ -35,7 +36,9 @@ import Training
         for spec in plan.jobs where spec.parameters["model"]?.stringValue == "toy" { #expect(spec.parameters["recipe"] == nil) }
     }
 
-    @Test func aChangedDefaultChangesTheKeysBelowIt() throws {
+    /// The planned key is the hash of the parameters that hold the recipe (so another recipe is another key), and the
+    /// trace and hardware jobs hang below that key (so they re-run with it).
+    @Test func theRecipeKeysTheFineTuneAndItsChildren() throws {
         let plan = try ManifestInitTests.plan(Self.manifest)
         let fineTune = try #require(plan.jobs.first { $0.kind == JobKind.fineTune.rawValue && $0.parameters["model"]?.stringValue == "bert-tiny" })
         guard case .object(var parameters) = fineTune.parameters, case .object(var recipe)? = parameters["recipe"] else {
@@ -45,6 +48,8 @@ import Training
         recipe["surrogate"] = .string("tanh-before")
         parameters["recipe"] = .object(recipe)
         #expect(StableKey.job(kind: fineTune.kind, parameters: .object(parameters), parent: fineTune.parentKey) != fineTune.key)
+        let trace = try #require(plan.jobs.first { $0.kind == JobKind.captureTrace.rawValue && $0.parentKey == fineTune.key })
+        #expect(plan.jobs.contains { $0.kind == JobKind.hardwareEval.rawValue && $0.parentKey == trace.key })
     }
 }
 
@@ -83,6 +88,22 @@ import Training
         #expect(dense.metric >= 0 && dense.metric <= 1 && outcome.metric >= 0 && outcome.metric <= 1)
         #expect(outcome.layerPruneRates.count == 2 && outcome.pruneRate > 0.1 && outcome.pruneRate < 1)
         #expect(outcome.topKMetric != nil && outcome.fixedThresholdMetric != nil)
-        #expect(outcome.checkpoint != dense.checkpoint, "the weights are fine-tuned (at 2e-5, against the dense outputs)")
+        // The weights themselves moved (2e-5, against the dense outputs) — compared tensor by tensor, not as files.
+        let before = try SafetensorsFile(bytes: dense.checkpoint, file: "dense"), after = try SafetensorsFile(bytes: outcome.checkpoint, file: "fine-tuned")
+        #expect(try before.floats("layers.0.attention.qkv.weight") != after.floats("layers.0.attention.qkv.weight"))
+        // The sweep honours the preset's distillation: the same job trained on the labels ends elsewhere, and the
+        // registered preset's job is the distilling one.
+        var labelsOnly = try Presets.named("bert-tiny")
+        labelsOnly.distillation = nil
+        let onLabels = try backend.fineTune(preset: labelsOnly, task: "glue/sst2", dense: dense.checkpoint, lambda: 1,
+                                            thresholdInit: .quantile(pruneRate: 0.3), training: training, baselines: false,
+                                            environment: environment)
+        var distilling = labelsOnly
+        distilling.distillation = 1
+        let distilled = try backend.fineTune(preset: distilling, task: "glue/sst2", dense: dense.checkpoint, lambda: 1,
+                                             thresholdInit: .quantile(pruneRate: 0.3), training: training, baselines: false,
+                                             environment: environment)
+        #expect(onLabels.thresholds != distilled.thresholds)
+        #expect(distilled.thresholds == outcome.thresholds && distilled.metric == outcome.metric)
     }
 }

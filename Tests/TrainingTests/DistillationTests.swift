@@ -71,24 +71,39 @@ import Testing
         #expect(model.logits != logits)
     }
 
-    @Test func protocolReportsTheWeightAndDistilsTheControl() throws {
+    @Test func protocolReportsTheWeightAndChangesTheFineTune() throws {
         let root = try PruningProtocolTests.fixture(trainRows: 160)
         defer { try? FileManager.default.removeItem(atPath: root) }
         var s = PruningProtocolTests.settings(root)
-        s.epochs = 2; s.fineTuneEpochs = 1; s.control = true
+        s.epochs = 2; s.fineTuneEpochs = 1
         let plain = try PruningProtocol.run(s)[0]
         s.distillation = 1
         let distilled = try PruningProtocol.run(s)[0]
         #expect(plain.distillation == nil && distilled.distillation == 1)
-        #expect(distilled.denseMetric == plain.denseMetric)
+        #expect(distilled.denseMetric == plain.denseMetric && distilled.thresholds != plain.thresholds)
         guard case .object(let o) = distilled.json(), case .object(let d)? = o["distillation"] else {
             Issue.record("no distillation object in the report"); return
         }
         #expect(d["weight"] == JSONValue(1.0))
-        // The toy preset has no dropout: the control distils from itself, gets no task gradient and only decays.
-        let controlChange = abs((distilled.controlMetric ?? -1) - distilled.denseMetric)
-        #expect(controlChange <= 0.02, "control \(distilled.controlMetric ?? -1) vs dense \(distilled.denseMetric)")
-        #expect(distilled.prunedMetric != plain.prunedMetric || distilled.thresholds != plain.thresholds)
+    }
+
+    /// One teacher, the DENSE weights, for the control and every λ: a λ distils to the same result after the control
+    /// and another λ as alone (each λ restores the dense weights; a teacher copied after the control or an earlier λ
+    /// would differ).
+    @Test func everyFineTuneDistilsFromTheDenseWeights() throws {
+        let root = try PruningProtocolTests.fixture(trainRows: 160)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var s = PruningProtocolTests.settings(root)
+        s.epochs = 2; s.fineTuneEpochs = 2; s.distillation = 1
+        s.preset.fineTuneLearningRate = 3e-3
+        s.lambdas = [0.5, 4]; s.control = true
+        let both = try PruningProtocol.run(s)
+        s.lambdas = [4]; s.control = false
+        let alone = try PruningProtocol.run(s)[0]
+        let after = both[1]
+        #expect(after.prunedMetric == alone.prunedMetric && after.thresholds == alone.thresholds)
+        #expect(after.pruneRate == alone.pruneRate && after.validation.prunedMetric == alone.validation.prunedMetric)
+        #expect(both[0].thresholds != after.thresholds)
     }
 
     @Test func familiesWithoutATeacherRefuseDistillation() throws {

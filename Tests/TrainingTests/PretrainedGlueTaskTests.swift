@@ -122,6 +122,41 @@ import Testing
         #expect(PruningSettings(preset: preset, taskName: "glue/mrpc", dataDirectory: DataDirectory(path: "/x"), epochs: 5).epochs == 5)
     }
 
+    /// The fine-tuning settings a preset may carry (target, surrogate, distillation) survive `--init` too.
+    @Test func fineTuneSettingsSurviveInit() throws {
+        let (checkpoint, _) = try Self.fixture("settings")
+        var preset = try Presets.named("bert-minilm")
+        preset.pruneRateTarget = PruneRateTarget(rate: 0.4)
+        preset.surrogate = .logSigmoid
+        preset.distillation = 0.5
+        let initialised = try preset.initialised(from: checkpoint)
+        #expect(initialised.pruneRateTarget == PruneRateTarget(rate: 0.4) && initialised.surrogate == .logSigmoid)
+        #expect(initialised.distillation == 0.5)
+    }
+
+    /// Distillation on the pretrained path (token types, exact GELU, ε 1e-12, length-grouped batches): distilling
+    /// from itself without dropout scales the label gradient by (1 − α), to float precision.
+    @Test func selfDistillationScalesTheLabelGradient() throws {
+        let (checkpoint, data) = try Self.fixture("distill")
+        var shape = PretrainedPresets.miniLM
+        shape.dropout = 0
+        let task = try PretrainedGlueTask(presetName: "bert-minilm", shape: shape, checkpointDirectory: checkpoint,
+                                          taskName: "glue/rte", dataDirectory: DataDirectory(path: data), seed: 1, batchSize: 8)
+        func gradients() -> [Float] {
+            task.parameters.zeroGradients()
+            _ = task.accumulateGradients(batch: 0, epoch: 0)
+            return Array(UnsafeBufferPointer(start: task.parameters.gradients.pointer, count: task.parameters.gradients.count))
+        }
+        let labels = gradients()
+        let scale = labels.map(abs).max() ?? 0
+        #expect(scale > 0)
+        task.distill(weight: 0.5)
+        let half = gradients()
+        task.distill(weight: nil)
+        let worst = zip(half, labels).map { abs($0 - 0.5 * $1) }.max() ?? 0
+        #expect(worst <= 2e-4 * scale, "max deviation \(worst) of max gradient \(scale)")
+    }
+
     @Test func lengthSortedEvaluationGivesTheFileOrderMetric() throws {
         let (checkpoint, data) = try Self.fixture("evaluation")
         let task = try PretrainedGlueTask(presetName: "bert-minilm", shape: PretrainedPresets.miniLM, checkpointDirectory: checkpoint,
