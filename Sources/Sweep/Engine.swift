@@ -163,7 +163,8 @@ public final class SweepEngine {
                     continue
                 }
                 running[job.key] = job
-                var keyGenerator = SeededGenerator(key: job.key)
+                // A job's random streams come from its seed key (SweepPlan: its key without the presets' recipes).
+                var keyGenerator = SeededGenerator(key: inputs.parameters["seedKey"]?.stringValue ?? job.key)
                 let environment = JobEnvironment(seed: keyGenerator.next(), dataDirectory: options.dataDirectory,
                                                  sharedMachine: sharedMachine, isCancelled: { [stop = options.stop] in stop.isRequested })
                 let thread = Thread {

@@ -34,8 +34,24 @@ public struct SweepPlan: Sendable {
     public static func make(_ manifest: Manifest, dataDirectory: String) throws -> SweepPlan {
         var jobs: [JobSpec] = []
         var seen: Set<String> = []
+        // Seed keys: the engine seeds a job's random streams from its key, so a key that changes only because a
+        // preset's recipe entered it (or changed) would re-draw initialisation and data order too. A job whose key
+        // differs from the key it would have without any recipe (its own or an ancestor's) carries that recipe-free
+        // key as `seedKey`: a changed default re-runs the job with the same random streams, and stores planned
+        // before recipes were keyed get the same results again.
+        var seedKeys: [String: String] = [:]
         func add(_ kind: JobKind, _ parameters: JSONValue, parent: String?) -> String {
+            var parameters = parameters
+            var withoutRecipe = parameters
+            if case .object(var o) = withoutRecipe { o["recipe"] = nil; withoutRecipe = .object(o) }
+            let seedParent = parent.map { seedKeys[$0] ?? $0 }
+            let seedKey = StableKey.job(kind: kind.rawValue, parameters: withoutRecipe, parent: seedParent)
+            if seedKey != StableKey.job(kind: kind.rawValue, parameters: parameters, parent: parent), case .object(var o) = parameters {
+                o["seedKey"] = .string(seedKey)
+                parameters = .object(o)
+            }
             let key = StableKey.job(kind: kind.rawValue, parameters: parameters, parent: parent)
+            if parameters["seedKey"] != nil { seedKeys[key] = seedKey }
             if seen.insert(key).inserted {
                 jobs.append(JobSpec(key: key, kind: kind.rawValue, parentKey: parent, parameters: parameters))
             }

@@ -36,6 +36,33 @@ import Training
         for spec in plan.jobs where spec.parameters["model"]?.stringValue == "toy" { #expect(spec.parameters["recipe"] == nil) }
     }
 
+    /// Seeds stay with the experiment, not with the defaults: every preset job (and the trace and hardware jobs under
+    /// it) carries as `seedKey` the key it would have with no recipe anywhere above it — the key such a manifest had
+    /// before recipes were keyed — and the engine seeds from it; toy jobs have none and seed from their own keys.
+    @Test func seedKeysAreTheRecipeFreeKeys() throws {
+        let plan = try ManifestInitTests.plan(Self.manifest)
+        let byKey = Dictionary(uniqueKeysWithValues: plan.jobs.map { ($0.key, $0) })
+        func strip(_ p: JSONValue) -> JSONValue {
+            guard case .object(var o) = p else { return p }
+            o["recipe"] = nil; o["seedKey"] = nil
+            return .object(o)
+        }
+        func legacyKey(_ job: JobSpec) -> String {
+            StableKey.job(kind: job.kind, parameters: strip(job.parameters), parent: job.parentKey.map { legacyKey(byKey[$0]!) })
+        }
+        var checked = 0
+        for job in plan.jobs {
+            if job.parameters["model"]?.stringValue == "toy" || (job.kind == JobKind.hardwareEval.rawValue && legacyKey(job) == job.key) {
+                #expect(job.parameters["seedKey"] == nil)
+                continue
+            }
+            #expect(job.parameters["seedKey"]?.stringValue == legacyKey(job), "\(job.kind) \(job.key.prefix(12))")
+            #expect(job.parameters["seedKey"]?.stringValue != job.key)
+            checked += 1
+        }
+        #expect(checked >= 8)  // 2 presets × (dense, finetune, trace, ≥ 1 hw-eval)
+    }
+
     /// The planned key is the hash of the parameters that hold the recipe (so another recipe is another key), and the
     /// trace and hardware jobs hang below that key (so they re-run with it).
     @Test func theRecipeKeysTheFineTuneAndItsChildren() throws {
