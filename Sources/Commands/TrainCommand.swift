@@ -245,6 +245,9 @@ public struct TrainCommand: Command {
         io.print("metric            \(r.metricName) (\(r.higherIsBetter ? "higher" : "lower") is better)")
         io.print("dense             \(f(r.denseMetric, 4))")
         io.print("pruned (learned)  \(f(r.prunedMetric, 4))   prune rate \(f(r.pruneRate, 4))   loss \(f(r.metricLoss, 4))")
+        if let p = r.pairedLoss {
+            io.print("                  loss \(f(p.loss, 4)) ± \(f(p.standardError, 4)) (paired standard error over \(p.examples) test examples; \(p.changed) change correctness)")
+        }
         io.print("validation        dense \(f(r.validation.denseMetric, 4))   pruned \(f(r.validation.prunedMetric, 4))   prune rate \(f(r.validation.pruneRate, 4))")
         if let a = r.distillation {
             io.print("distillation      α = \(CanonicalJSON.formatNumber(a)): fine-tuned against (1 − α)·label + α·dense output")

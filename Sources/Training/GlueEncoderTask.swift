@@ -143,6 +143,11 @@ public final class GlueEncoderTask: DistillingPruningTask {
                                         batchSize: evaluationBatchSize, batch: batch)
     }
 
+    public func correctness(_ split: EvaluationSplit, limit: Int?) throws -> [Bool]? {
+        SentenceClassification.correctness(classifier, task: task, data: data(split), limit: limit,
+                                           batchSize: evaluationBatchSize, batch: batch)
+    }
+
     public func captureAttention(examples: Int) throws -> [AttentionRecorder.Record] {
         SentenceClassification.captureAttention(classifier, test: test, examples: examples, batch: batch)
     }

@@ -135,6 +135,11 @@ public final class PretrainedGlueTask: PruningTask {
                                         batchSize: evaluationBatchSize, lengthSorted: true, batch: batch)
     }
 
+    public func correctness(_ split: EvaluationSplit, limit: Int?) throws -> [Bool]? {
+        SentenceClassification.correctness(classifier, task: task, data: data(split), limit: limit,
+                                           batchSize: evaluationBatchSize, batch: batch)
+    }
+
     public func captureAttention(examples: Int) throws -> [AttentionRecorder.Record] {
         SentenceClassification.captureAttention(classifier, test: test, examples: examples, batch: batch)
     }

@@ -272,6 +272,9 @@ public enum PruningProtocol {
         model.scoreTransforms = Array(repeating: nil, count: layers)
         let denseMetric = try task.evaluate(.test, limit: settings.evaluationLimit)
         let denseValidationMetric = try task.evaluate(.validation, limit: settings.evaluationLimit)
+        // Per-example correctness of the dense model (accuracy tasks), for the paired standard error of the loss.
+        let denseCorrect = try task.correctness(.test, limit: settings.evaluationLimit)
+        let denseValidationCorrect = try task.correctness(.validation, limit: settings.evaluationLimit)
         var denseValues = Array(UnsafeBufferPointer(start: parameters.values.pointer, count: parameters.values.count))
         if let out = settings.outputDirectory {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -356,12 +359,15 @@ public enum PruningProtocol {
             for t in transforms { t.resetCounters() }
             let prunedValidationMetric = try task.evaluate(.validation, limit: settings.evaluationLimit)
             let validationPruneRate = transforms.map(\.counts).reduce(PruneCounts(), +).pruneRate
+            let validationPaired = try PairedLoss(dense: denseValidationCorrect,
+                                                  pruned: task.correctness(.validation, limit: settings.evaluationLimit))
             for t in transforms { t.resetCounters() }
             let prunedMetric = try task.evaluate(.test, limit: settings.evaluationLimit)
             let layerCounts = transforms.map(\.counts)
             let total = layerCounts.reduce(PruneCounts(), +)
             let pruneRate = total.pruneRate
             let thresholds = transforms.map { $0.thresholds.map(Double.init) }
+            let testPaired = try PairedLoss(dense: denseCorrect, pruned: task.correctness(.test, limit: settings.evaluationLimit))
 
             // 5. Checkpoint and trace of the fine-tuned model.
             var trace: TraceSummary?
@@ -417,6 +423,8 @@ public enum PruningProtocol {
                 report.finalLambdas = controller.lambdas
             }
             report.emptyRowRate = total.emptyRowRate
+            report.pairedLoss = testPaired
+            report.validationPairedLoss = validationPaired
             report.steepness = Double(settings.steepness)
             report.prunedMagnitude = Double(settings.prunedMagnitude)
             report.surrogate = settings.surrogate.rawValue
@@ -526,5 +534,28 @@ final class ThresholdAdam {
                 transform.thresholds[h] -= Float(update)
             }
         }
+    }
+}
+
+/// The metric loss of an accuracy task as a paired difference over the same examples: d_i = 1 when only the dense
+/// model gets example i right, −1 when only the pruned one does, 0 otherwise. `loss` = mean d (= dense − pruned
+/// accuracy); `standardError` = sd(d)/√n, the standard error of that mean — what the examples alone make uncertain
+/// (a re-run with another seed varies more); `changed` = examples on which the two disagree about correctness.
+public struct PairedLoss: Sendable, Equatable {
+    public let examples: Int
+    public let loss: Double
+    public let standardError: Double
+    public let changed: Int
+
+    /// nil unless both vectors exist and have the same, non-zero length.
+    public init?(dense: [Bool]?, pruned: [Bool]?) {
+        guard let dense, let pruned, dense.count == pruned.count, dense.count > 1 else { return nil }
+        let d = zip(dense, pruned).map { ($0 ? 1.0 : 0.0) - ($1 ? 1.0 : 0.0) }
+        let n = Double(d.count), mean = d.reduce(0, +) / n
+        let variance = d.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
+        examples = d.count
+        loss = mean
+        standardError = (variance / n).squareRoot()
+        changed = d.filter { $0 != 0 }.count
     }
 }

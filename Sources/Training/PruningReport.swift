@@ -78,6 +78,10 @@ public struct PruningReport: Sendable, Equatable {
     /// Fraction of the test split's (head, query) rows with valid keys, over all layers, whose valid scores the
     /// learned thresholds ALL prune: such a row attends to nothing and its attention output is zero.
     public var emptyRowRate: Double?
+    /// Accuracy tasks: the test loss as a paired difference over the test examples, with its standard error, and the
+    /// same on the validation split (nil for other metrics).
+    public var pairedLoss: PairedLoss?
+    public var validationPairedLoss: PairedLoss?
     /// The training surrogate's steepness s and pruned-branch magnitude c.
     public var steepness: Double = 10
     public var prunedMagnitude: Double = 1000
@@ -139,6 +143,11 @@ public struct PruningReport: Sendable, Equatable {
             ])
         }
         if let emptyRowRate { o["empty_row_rate"] = JSONValue(emptyRowRate) }
+        func paired(_ p: PairedLoss) -> JSONValue {
+            .object(["examples": JSONValue(p.examples), "standard_error": JSONValue(p.standardError), "changed": JSONValue(p.changed)])
+        }
+        if let pairedLoss { o["metric_loss_paired"] = paired(pairedLoss) }
+        if let validationPairedLoss { o["validation_metric_loss_paired"] = paired(validationPairedLoss) }
         o["surrogate"] = .object(["form": .string(surrogate), "steepness": JSONValue(steepness),
                                   "pruned_magnitude": JSONValue(prunedMagnitude)])
         if let distillation { o["distillation"] = .object(["weight": JSONValue(distillation), "temperature": JSONValue(1)]) }

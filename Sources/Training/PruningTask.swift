@@ -46,10 +46,14 @@ public protocol PruningTask: AnyObject {
     /// Runs inference on the first `examples` examples of the test split with a recorder attached and returns
     /// what it recorded (one record per attention layer per forward batch).
     func captureAttention(examples: Int) throws -> [AttentionRecorder.Record]
+    /// Per example of a split, whether the model (inference mode, current transforms) gets it right — for tasks whose
+    /// metric is accuracy, so that the protocol can give the metric loss a paired standard error; nil otherwise.
+    func correctness(_ split: EvaluationSplit, limit: Int?) throws -> [Bool]?
 }
 
 extension PruningTask {
     public func reseedTrainingNoise(_ seed: UInt64) {}
+    public func correctness(_ split: EvaluationSplit, limit: Int?) throws -> [Bool]? { nil }
     public var trainingPaddingFraction: Double? { nil }
 }
 

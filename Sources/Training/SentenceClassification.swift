@@ -41,6 +41,29 @@ enum SentenceClassification {
         return task.score(predictions: predictions, labels: Array(data.labels.prefix(count)))[task.metric] ?? 0
     }
 
+    /// Whether each of the first `limit` examples of `data` is classified correctly (inference mode, file order);
+    /// nil unless the task's metric is accuracy, the only metric that is a mean over examples.
+    static func correctness(_ classifier: BertClassifier, task: TaskDescription, data: EncodedSentences, limit: Int?,
+                            batchSize: Int, batch: (EncodedSentences, ArraySlice<Int>) -> TokenBatch) -> [Bool]? {
+        let classes = classifier.config.classes
+        guard task.metric == .accuracy, classes > 1 else { return nil }
+        let count = min(limit ?? data.ids.count, data.ids.count)
+        var correct = [Bool](repeating: false, count: count)
+        var start = 0
+        while start < count {
+            let rows = Array(0..<count)[start..<min(count, start + batchSize)]
+            classifier.forward(batch(data, rows), training: false)
+            let logits = classifier.logits
+            for (r, example) in rows.enumerated() {
+                var best = 0
+                for c in 1..<classes where logits[r * classes + c] > logits[r * classes + best] { best = c }
+                correct[example] = Int32(best) == data.labels[example]
+            }
+            start += rows.count
+        }
+        return correct
+    }
+
     /// q and k of every layer for the first `examples` examples of `test`, in ONE forward so every layer yields one
     /// record of one shape.
     static func captureAttention(_ classifier: BertClassifier, test: EncodedSentences, examples: Int,
