@@ -137,7 +137,7 @@ public final class PretrainedGlueTask: PruningTask {
 
     public func correctness(_ split: EvaluationSplit, limit: Int?) throws -> [Bool]? {
         SentenceClassification.correctness(classifier, task: task, data: data(split), limit: limit,
-                                           batchSize: evaluationBatchSize, batch: batch)
+                                           batchSize: evaluationBatchSize, lengthSorted: true, batch: batch)
     }
 
     public func captureAttention(examples: Int) throws -> [AttentionRecorder.Record] {

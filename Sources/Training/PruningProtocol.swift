@@ -547,7 +547,8 @@ public struct PairedLoss: Sendable, Equatable {
     public let standardError: Double
     public let changed: Int
 
-    /// nil unless both vectors exist and have the same, non-zero length.
+    /// nil unless both vectors exist and have the same length, at least 2. With no example changed the standard
+    /// error is 0, which says only that these examples do not measure it.
     public init?(dense: [Bool]?, pruned: [Bool]?) {
         guard let dense, let pruned, dense.count == pruned.count, dense.count > 1 else { return nil }
         let d = zip(dense, pruned).map { ($0 ? 1.0 : 0.0) - ($1 ? 1.0 : 0.0) }

@@ -144,7 +144,8 @@ public struct PruningReport: Sendable, Equatable {
         }
         if let emptyRowRate { o["empty_row_rate"] = JSONValue(emptyRowRate) }
         func paired(_ p: PairedLoss) -> JSONValue {
-            .object(["examples": JSONValue(p.examples), "standard_error": JSONValue(p.standardError), "changed": JSONValue(p.changed)])
+            .object(["examples": JSONValue(p.examples), "loss": JSONValue(p.loss), "standard_error": JSONValue(p.standardError),
+                     "changed": JSONValue(p.changed)])
         }
         if let pairedLoss { o["metric_loss_paired"] = paired(pairedLoss) }
         if let validationPairedLoss { o["validation_metric_loss_paired"] = paired(validationPairedLoss) }

@@ -43,15 +43,22 @@ enum SentenceClassification {
 
     /// Whether each of the first `limit` examples of `data` is classified correctly (inference mode, file order);
     /// nil unless the task's metric is accuracy, the only metric that is a mean over examples.
+    /// `lengthSorted` batches as `evaluate` does (pass the same value, so that both see the same batches and the
+    /// correctness agrees with the metric to the last example).
     static func correctness(_ classifier: BertClassifier, task: TaskDescription, data: EncodedSentences, limit: Int?,
-                            batchSize: Int, batch: (EncodedSentences, ArraySlice<Int>) -> TokenBatch) -> [Bool]? {
+                            batchSize: Int, lengthSorted: Bool = false,
+                            batch: (EncodedSentences, ArraySlice<Int>) -> TokenBatch) -> [Bool]? {
         let classes = classifier.config.classes
         guard task.metric == .accuracy, classes > 1 else { return nil }
         let count = min(limit ?? data.ids.count, data.ids.count)
         var correct = [Bool](repeating: false, count: count)
+        var order = Array(0..<count)
+        if lengthSorted {
+            order.sort { a, b in data.ids.lengths[a] != data.ids.lengths[b] ? data.ids.lengths[a] < data.ids.lengths[b] : a < b }
+        }
         var start = 0
         while start < count {
-            let rows = Array(0..<count)[start..<min(count, start + batchSize)]
+            let rows = order[start..<min(count, start + batchSize)]
             classifier.forward(batch(data, rows), training: false)
             let logits = classifier.logits
             for (r, example) in rows.enumerated() {

@@ -186,3 +186,30 @@ enum SyntheticTraceFixture {
         #expect(SweepEngine.threadsPerJob(jobs: jobs, requested: requested) == expected)
     }
 }
+
+/// The engine seeds a job's random streams from its `seedKey` parameter when it has one (SweepPlan gives preset jobs
+/// their recipe-free key there), else from its own key: a toy dense job carrying another job's key as `seedKey`
+/// reproduces that job's metric and checkpoint, and one carrying some other seed key does not.
+@Suite struct EngineSeedKeyTests {
+    @Test func jobsAreSeededFromTheirSeedKey() throws {
+        let dir = try TemporaryDirectory()
+        let full = try toyPlan(toyManifestJSON(tasks: ["toy/easy"], lambdas: [0.1], qkUnits: [8]))
+        let dense = try #require(full.jobs.first { $0.kind == JobKind.denseTrain.rawValue })
+        func job(seedKey: String) -> JobSpec {
+            guard case .object(var o) = dense.parameters else { preconditionFailure("parameters are an object") }
+            o["seedKey"] = .string(seedKey)
+            let parameters = JSONValue.object(o)
+            return JobSpec(key: StableKey.job(kind: dense.kind, parameters: parameters, parent: nil), kind: dense.kind,
+                           parentKey: nil, parameters: parameters)
+        }
+        func result(_ spec: JobSpec, _ name: String) throws -> String {
+            let path = dir.file(name)
+            _ = try runPlan(SweepPlan(manifest: full.manifest, dataDirectory: full.dataDirectory, jobs: [spec]), store: path)
+            return try #require(snapshot(path)[spec.key]).replacingOccurrences(of: spec.key, with: "")
+        }
+        let original = try result(dense, "original.sqlite")
+        #expect(original.contains("done"))
+        #expect(try result(job(seedKey: dense.key), "same-seed.sqlite") == original)
+        #expect(try result(job(seedKey: String(repeating: "0", count: 64)), "other-seed.sqlite") != original)
+    }
+}
