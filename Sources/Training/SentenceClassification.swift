@@ -6,14 +6,13 @@ import Foundation
 import Models
 
 enum SentenceClassification {
-    /// The task metric over the first `limit` examples of `data` (all when nil), in inference mode,
-    /// `batchSize` examples per forward. Regression heads (one output) are scored on the raw output; classifiers
-    /// on the arg-max class. `lengthSorted`: batches are formed from the examples sorted by length (less padding
-    /// when batches are cut to their longest example; each prediction still goes to its own example, and a padded
-    /// key is masked, so the metric is the same up to float rounding); otherwise file order.
-    static func evaluate(_ classifier: BertClassifier, task: TaskDescription, data: EncodedSentences, limit: Int?,
-                         batchSize: Int, lengthSorted: Bool = false,
-                         batch: (EncodedSentences, ArraySlice<Int>) -> TokenBatch) -> Double {
+    /// The model's outputs on the first `limit` examples of `data` (all when nil), in inference mode, `batchSize`
+    /// examples per forward: the arg-max class of a classifier (`classes`), the raw output of a regression head
+    /// (`values`), each at its example's index. `lengthSorted`: batches are formed from the examples sorted by length
+    /// (less padding when batches are cut to their longest example; a padded key is masked, so the outputs are the
+    /// same up to float rounding); otherwise file order.
+    static func predict(_ classifier: BertClassifier, data: EncodedSentences, limit: Int?, batchSize: Int, lengthSorted: Bool,
+                        batch: (EncodedSentences, ArraySlice<Int>) -> TokenBatch) -> (classes: [Int32], values: [Float]) {
         let count = min(limit ?? data.ids.count, data.ids.count)
         let classes = classifier.config.classes
         var predictions = [Int32](repeating: 0, count: classes == 1 ? 0 : count)
@@ -35,40 +34,31 @@ enum SentenceClassification {
             }
             start += rows.count
         }
-        if task.kind == .regression {
-            return task.score(predictions: values, targets: Array(data.targets.prefix(count)))[task.metric] ?? 0
-        }
-        return task.score(predictions: predictions, labels: Array(data.labels.prefix(count)))[task.metric] ?? 0
+        return (predictions, values)
     }
 
-    /// Whether each of the first `limit` examples of `data` is classified correctly (inference mode, file order);
-    /// nil unless the task's metric is accuracy, the only metric that is a mean over examples.
-    /// `lengthSorted` batches as `evaluate` does (pass the same value, so that both see the same batches and the
-    /// correctness agrees with the metric to the last example).
+    /// The task metric over the first `limit` examples of `data` (see `predict`). Regression heads are scored on the
+    /// raw output, classifiers on the arg-max class.
+    static func evaluate(_ classifier: BertClassifier, task: TaskDescription, data: EncodedSentences, limit: Int?,
+                         batchSize: Int, lengthSorted: Bool = false,
+                         batch: (EncodedSentences, ArraySlice<Int>) -> TokenBatch) -> Double {
+        let count = min(limit ?? data.ids.count, data.ids.count)
+        let out = predict(classifier, data: data, limit: limit, batchSize: batchSize, lengthSorted: lengthSorted, batch: batch)
+        if task.kind == .regression {
+            return task.score(predictions: out.values, targets: Array(data.targets.prefix(count)))[task.metric] ?? 0
+        }
+        return task.score(predictions: out.classes, labels: Array(data.labels.prefix(count)))[task.metric] ?? 0
+    }
+
+    /// Whether each of the first `limit` examples of `data` is classified correctly; nil unless the task's metric
+    /// is accuracy, the only metric that is a mean over examples. Pass the `lengthSorted` that `evaluate` uses, so
+    /// both see the same batches and the correctness agrees with the metric to the last example.
     static func correctness(_ classifier: BertClassifier, task: TaskDescription, data: EncodedSentences, limit: Int?,
                             batchSize: Int, lengthSorted: Bool = false,
                             batch: (EncodedSentences, ArraySlice<Int>) -> TokenBatch) -> [Bool]? {
-        let classes = classifier.config.classes
-        guard task.metric == .accuracy, classes > 1 else { return nil }
-        let count = min(limit ?? data.ids.count, data.ids.count)
-        var correct = [Bool](repeating: false, count: count)
-        var order = Array(0..<count)
-        if lengthSorted {
-            order.sort { a, b in data.ids.lengths[a] != data.ids.lengths[b] ? data.ids.lengths[a] < data.ids.lengths[b] : a < b }
-        }
-        var start = 0
-        while start < count {
-            let rows = order[start..<min(count, start + batchSize)]
-            classifier.forward(batch(data, rows), training: false)
-            let logits = classifier.logits
-            for (r, example) in rows.enumerated() {
-                var best = 0
-                for c in 1..<classes where logits[r * classes + c] > logits[r * classes + best] { best = c }
-                correct[example] = Int32(best) == data.labels[example]
-            }
-            start += rows.count
-        }
-        return correct
+        guard task.metric == .accuracy, classifier.config.classes > 1 else { return nil }
+        let out = predict(classifier, data: data, limit: limit, batchSize: batchSize, lengthSorted: lengthSorted, batch: batch)
+        return out.classes.enumerated().map { $0.element == data.labels[$0.offset] }
     }
 
     /// q and k of every layer for the first `examples` examples of `test`, in ONE forward so every layer yields one
