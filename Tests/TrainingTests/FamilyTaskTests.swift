@@ -71,6 +71,20 @@ func withTask(_ smoke: SmokeCase, _ body: (any PruningTask) throws -> Void) thro
         }
     }
 
+    /// Accuracy tasks give per-example correctness whose mean is the metric (the paired standard error of the loss
+    /// rests on it); perplexity tasks give none.
+    @Test(arguments: SmokeCase.all)
+    func correctnessAveragesToTheMetric(smoke: SmokeCase) throws {
+        try withTask(smoke) { task in
+            let correct = try task.correctness(.test, limit: 40)
+            guard task.task.metric == .accuracy else { #expect(correct == nil); return }
+            let flags = try #require(correct)
+            #expect(flags.count == 40)
+            let metric = try task.evaluate(.test, limit: 40)
+            #expect(abs(Double(flags.filter { $0 }.count) / 40 - metric) < 1e-12, "\(smoke): \(metric)")
+        }
+    }
+
     @Test(arguments: SmokeCase.all)
     func metricsAndAttentionCaptureHaveTheTasksShape(smoke: SmokeCase) throws {
         try withTask(smoke) { task in

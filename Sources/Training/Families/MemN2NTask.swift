@@ -155,7 +155,8 @@ public final class MemN2NTask: PruningTask {
     private func split(_ s: EvaluationSplit) -> EncodedMemorySplit { s == .validation ? validation : test }
 
     /// Accuracy (fraction) on the split; answers unseen in training count as wrong.
-    public func evaluate(_ which: EvaluationSplit, limit: Int?) throws -> Double {
+    /// Arg-max answers and true answers of the first `limit` questions of a split (inference mode).
+    func predictions(_ which: EvaluationSplit, limit: Int?) -> (predicted: [Int32], labels: [Int32]) {
         let data = split(which)
         let count = min(limit ?? data.count, data.count)
         var predictions: [Int32] = []
@@ -164,8 +165,18 @@ public final class MemN2NTask: PruningTask {
             network.forward(data.batch(range), training: false)
             predictions += argmaxRows(network.logits, columns: network.config.classes)
         }
-        let labels = Array(data.answers.prefix(count))
-        return task.score(predictions: predictions, labels: labels)[task.metric] ?? 0
+        return (predictions, Array(data.answers.prefix(count)))
+    }
+
+    public func evaluate(_ which: EvaluationSplit, limit: Int?) throws -> Double {
+        let p = predictions(which, limit: limit)
+        return task.score(predictions: p.predicted, labels: p.labels)[task.metric] ?? 0
+    }
+
+    public func correctness(_ which: EvaluationSplit, limit: Int?) throws -> [Bool]? {
+        guard task.metric == .accuracy else { return nil }
+        let p = predictions(which, limit: limit)
+        return zip(p.predicted, p.labels).map { $0 == $1 }
     }
 
     public func captureAttention(examples: Int) throws -> [AttentionRecorder.Record] {

@@ -77,7 +77,8 @@ public final class ViTTinyTask: PruningTask {
         return loss
     }
 
-    public func evaluate(_ which: EvaluationSplit, limit: Int?) throws -> Double {
+    /// Arg-max classes and labels of the first `limit` images of a split (inference mode).
+    func predictions(_ which: EvaluationSplit, limit: Int?) -> (predicted: [Int32], labels: [Int32]) {
         let data = which == .validation ? validation : test
         let count = min(limit ?? data.count, data.count)
         var predictions: [Int32] = []
@@ -86,7 +87,18 @@ public final class ViTTinyTask: PruningTask {
             network.forward(batch(data, range), training: false)
             predictions += argmaxRows(network.logits, columns: network.config.classes)
         }
-        return task.score(predictions: predictions, labels: data.labels.prefix(count).map { Int32($0) })[task.metric] ?? 0
+        return (predictions, data.labels.prefix(count).map { Int32($0) })
+    }
+
+    public func evaluate(_ which: EvaluationSplit, limit: Int?) throws -> Double {
+        let p = predictions(which, limit: limit)
+        return task.score(predictions: p.predicted, labels: p.labels)[task.metric] ?? 0
+    }
+
+    public func correctness(_ which: EvaluationSplit, limit: Int?) throws -> [Bool]? {
+        guard task.metric == .accuracy else { return nil }
+        let p = predictions(which, limit: limit)
+        return zip(p.predicted, p.labels).map { $0 == $1 }
     }
 
     public func captureAttention(examples: Int) throws -> [AttentionRecorder.Record] {
