@@ -51,6 +51,33 @@ public protocol PruningTask: AnyObject {
     func correctness(_ split: EvaluationSplit, limit: Int?) throws -> [Bool]?
 }
 
+/// Per-example correctness from arg-max predictions and their labels, for a task whose metric is accuracy (the
+/// `correctness` of the classifying families); nil for any other metric.
+func accuracyCorrectness(_ task: TaskDescription, predicted: [Int32], labels: [Int32]) -> [Bool]? {
+    guard task.metric == .accuracy else { return nil }
+    return zip(predicted, labels).map { $0 == $1 }
+}
+
+/// A family whose metric comes from arg-max predictions against integer labels (memn2n, vit-tiny): its metric and
+/// per-example correctness both follow from `predictions`.
+public protocol ArgmaxPredictingTask: PruningTask {
+    /// Arg-max classes and labels of the first `limit` examples of a split (inference mode).
+    func predictions(_ which: EvaluationSplit, limit: Int?) -> (predicted: [Int32], labels: [Int32])
+}
+
+extension ArgmaxPredictingTask {
+    public func evaluate(_ which: EvaluationSplit, limit: Int?) throws -> Double {
+        let p = predictions(which, limit: limit)
+        return task.score(predictions: p.predicted, labels: p.labels)[task.metric] ?? 0
+    }
+
+    public func correctness(_ which: EvaluationSplit, limit: Int?) throws -> [Bool]? {
+        guard task.metric == .accuracy else { return nil }
+        let p = predictions(which, limit: limit)
+        return accuracyCorrectness(task, predicted: p.predicted, labels: p.labels)
+    }
+}
+
 extension PruningTask {
     public func reseedTrainingNoise(_ seed: UInt64) {}
     public func correctness(_ split: EvaluationSplit, limit: Int?) throws -> [Bool]? { nil }

@@ -58,7 +58,7 @@ enum SentenceClassification {
                             batch: (EncodedSentences, ArraySlice<Int>) -> TokenBatch) -> [Bool]? {
         guard task.metric == .accuracy, classifier.config.classes > 1 else { return nil }
         let out = predict(classifier, data: data, limit: limit, batchSize: batchSize, lengthSorted: lengthSorted, batch: batch)
-        return out.classes.enumerated().map { $0.element == data.labels[$0.offset] }
+        return accuracyCorrectness(task, predicted: out.classes, labels: Array(data.labels.prefix(out.classes.count)))
     }
 
     /// q and k of every layer for the first `examples` examples of `test`, in ONE forward so every layer yields one

@@ -91,7 +91,7 @@ struct EncodedMemorySplit {
     }
 }
 
-public final class MemN2NTask: PruningTask {
+public final class MemN2NTask: ArgmaxPredictingTask {
     public let presetName = "memn2n"
     public let task: TaskDescription
     public let settings: MemN2NSettings
@@ -154,9 +154,9 @@ public final class MemN2NTask: PruningTask {
 
     private func split(_ s: EvaluationSplit) -> EncodedMemorySplit { s == .validation ? validation : test }
 
-    /// Accuracy (fraction) on the split; answers unseen in training count as wrong.
-    /// Arg-max answers and true answers of the first `limit` questions of a split (inference mode).
-    func predictions(_ which: EvaluationSplit, limit: Int?) -> (predicted: [Int32], labels: [Int32]) {
+    /// Arg-max answers and true answers of the first `limit` questions of a split (inference mode); the metric is the
+    /// accuracy (fraction) over them, answers unseen in training counting as wrong.
+    public func predictions(_ which: EvaluationSplit, limit: Int?) -> (predicted: [Int32], labels: [Int32]) {
         let data = split(which)
         let count = min(limit ?? data.count, data.count)
         var predictions: [Int32] = []
@@ -166,17 +166,6 @@ public final class MemN2NTask: PruningTask {
             predictions += argmaxRows(network.logits, columns: network.config.classes)
         }
         return (predictions, Array(data.answers.prefix(count)))
-    }
-
-    public func evaluate(_ which: EvaluationSplit, limit: Int?) throws -> Double {
-        let p = predictions(which, limit: limit)
-        return task.score(predictions: p.predicted, labels: p.labels)[task.metric] ?? 0
-    }
-
-    public func correctness(_ which: EvaluationSplit, limit: Int?) throws -> [Bool]? {
-        guard task.metric == .accuracy else { return nil }
-        let p = predictions(which, limit: limit)
-        return zip(p.predicted, p.labels).map { $0 == $1 }
     }
 
     public func captureAttention(examples: Int) throws -> [AttentionRecorder.Record] {

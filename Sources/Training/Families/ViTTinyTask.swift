@@ -30,7 +30,7 @@ public struct ViTTinySettings: Sendable, Equatable {
     static let pixelMean: Float = 0.2860, pixelStd: Float = 0.3530
 }
 
-public final class ViTTinyTask: PruningTask {
+public final class ViTTinyTask: ArgmaxPredictingTask {
     public let presetName = "vit-tiny"
     public let task: TaskDescription
     public let settings: ViTTinySettings
@@ -78,7 +78,7 @@ public final class ViTTinyTask: PruningTask {
     }
 
     /// Arg-max classes and labels of the first `limit` images of a split (inference mode).
-    func predictions(_ which: EvaluationSplit, limit: Int?) -> (predicted: [Int32], labels: [Int32]) {
+    public func predictions(_ which: EvaluationSplit, limit: Int?) -> (predicted: [Int32], labels: [Int32]) {
         let data = which == .validation ? validation : test
         let count = min(limit ?? data.count, data.count)
         var predictions: [Int32] = []
@@ -88,17 +88,6 @@ public final class ViTTinyTask: PruningTask {
             predictions += argmaxRows(network.logits, columns: network.config.classes)
         }
         return (predictions, data.labels.prefix(count).map { Int32($0) })
-    }
-
-    public func evaluate(_ which: EvaluationSplit, limit: Int?) throws -> Double {
-        let p = predictions(which, limit: limit)
-        return task.score(predictions: p.predicted, labels: p.labels)[task.metric] ?? 0
-    }
-
-    public func correctness(_ which: EvaluationSplit, limit: Int?) throws -> [Bool]? {
-        guard task.metric == .accuracy else { return nil }
-        let p = predictions(which, limit: limit)
-        return zip(p.predicted, p.labels).map { $0 == $1 }
     }
 
     public func captureAttention(examples: Int) throws -> [AttentionRecorder.Record] {
