@@ -12,7 +12,7 @@ import Training
 public struct TrainCommand: Command {
     public static let configuration = CommandConfiguration(
         name: "train", abstract: "Train a model densely, then learn pruning thresholds per λ and evaluate them against baselines.",
-        usage: "--model M --task T [--lambda X[,Y…]] [--target-prune-rate R|off] [--target-overall] [--target-gains η,κ] [--epochs N] [--fine-tune-epochs N] [--fine-tune-steps N] [--control] [--seed N] [--fine-tune-lr X] [--threshold-lr X] [--threshold-quantile Q] [--surrogate tanh|log-sigmoid] [--steepness S] [--pruned-magnitude C] [--distill A|off] [--dense FILE] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
+        usage: "--model M --task T [--lambda X[,Y…]] [--target-prune-rate R|off] [--target-overall] [--target-gains η,κ] [--epochs N] [--fine-tune-epochs N] [--fine-tune-steps N] [--control] [--seed N] [--fine-tune-lr X] [--threshold-lr X] [--threshold-quantile Q] [--surrogate tanh|log-sigmoid] [--steepness S] [--pruned-magnitude C] [--distill A|off] [--distill-hidden B|off] [--dense FILE] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
         discussion: """
         The loss during fine-tuning is L_task + λ·mean over layers of the soft kept fraction of valid scores. With a
         prune-rate target (--target-prune-rate R, the default of bert-tiny, bert-mini and albert-tiny), λ starts at
@@ -43,6 +43,7 @@ public struct TrainCommand: Command {
             ArgumentHelp("--steepness S", "s of the training surrogate x·tanh(s(x − Th)) / c·tanh(s(x − Th)) and of the regulariser's σ(s(x − Th)) (default 10)"),
             ArgumentHelp("--pruned-magnitude C", "c of the surrogate's pruned branch (default 1000)"),
             ArgumentHelp("--distill A|off", "GLUE encoders: fine-tune (and --control) against (1 − A)·label + A·(the dense model's softmax output on the same example), 0 < A ≤ 1 (default: the preset's; off: labels alone)"),
+            ArgumentHelp("--distill-hidden B|off", "with --distill (or a preset that distils): also match every layer's output to the dense model's, adding B·(mean squared difference over valid tokens and channels, averaged over layers) to the loss, B > 0 (default: the preset's)"),
             ArgumentHelp("--dense FILE", "skip dense training: start from this dense.safetensors of an earlier run (same model, task, seed)"),
             ArgumentHelp("--init DIR", "pretrained presets (bert-minilm): Hugging Face BERT folder with config.json, model.safetensors, vocab.txt"),
             ArgumentHelp("--per-head", "one threshold per head instead of per layer"),
@@ -73,6 +74,8 @@ public struct TrainCommand: Command {
     let prunedMagnitude: Double?
     /// nil: the preset's; .some(nil): off.
     let distillation: Double??
+    /// nil: the preset's; .some(nil): off.
+    let hiddenDistillation: Double??
     let denseCheckpoint: String?
     let initDirectory: String?
     let perHead: Bool
@@ -159,6 +162,18 @@ public struct TrainCommand: Command {
         } else {
             distillation = nil
         }
+        if let text = try arguments.option("--distill-hidden") {
+            if text == "off" {
+                hiddenDistillation = .some(nil)
+            } else {
+                guard let b = Double(text), b > 0, b.isFinite else {
+                    throw UsageError("--distill-hidden = \(text); expected a positive number or \"off\"")
+                }
+                hiddenDistillation = .some(b)
+            }
+        } else {
+            hiddenDistillation = nil
+        }
         denseCheckpoint = try arguments.option("--dense")
         initDirectory = try arguments.option("--init")
         perHead = try arguments.flag("--per-head")
@@ -183,6 +198,13 @@ public struct TrainCommand: Command {
                                        outputDirectory: out)
         settings.perHeadThresholds = perHead
         if let distillation { settings.distillation = distillation }
+        if let hiddenDistillation { settings.hiddenDistillation = hiddenDistillation }
+        if settings.hiddenDistillation != nil, settings.distillation == nil {
+            if self.hiddenDistillation != nil {
+                throw UsageError("--distill-hidden needs distillation from the dense model: add --distill A (\(model) does not distil by default)")
+            }
+            settings.hiddenDistillation = nil
+        }
         if settings.distillation != nil, !task.hasPrefix("glue/") {
             throw UsageError("--distill needs a GLUE task and an encoder preset (the teacher's outputs are class probabilities or a regression value); got \(model) on \(task)")
         }
@@ -251,6 +273,9 @@ public struct TrainCommand: Command {
         io.print("validation        dense \(f(r.validation.denseMetric, 4))   pruned \(f(r.validation.prunedMetric, 4))   prune rate \(f(r.validation.pruneRate, 4))")
         if let a = r.distillation {
             io.print("distillation      α = \(CanonicalJSON.formatNumber(a)): fine-tuned against (1 − α)·label + α·dense output")
+            if let b = r.hiddenDistillation {
+                io.print("                  β = \(CanonicalJSON.formatNumber(b)): and every layer's output matched to the dense model's")
+            }
         }
         if let c = r.controlMetric, let loss = r.controlLoss {
             io.print("control           \(f(c, 4))   (same \(r.fineTuneSteps) fine-tune steps, no thresholds)   loss vs control \(f(loss, 4))")

@@ -25,6 +25,10 @@ public struct TokenBatch: Sendable {
     /// token-type table (`BertConfig.typeVocabulary > 0`).
     public var tokenTypes: [Int32]
     public var softTargets: [Float] = []
+    /// Hidden-state distillation: when not empty, [layers, batch, time, channels] targets for every layer's output,
+    /// and the loss gains `hiddenWeight`·(1/L)·Σ_l mean over valid tokens and channels of (h_l − target_l)².
+    public var hiddenTargets: [Float] = []
+    public var hiddenWeight: Float = 0
 
     public init(batch: Int, time: Int, tokens: [Int32], lengths: [Int32]? = nil, labels: [Int32] = [], targets: [Float] = [],
                 tokenTypes: [Int32] = []) {
@@ -95,6 +99,10 @@ public final class BertClassifier: @unchecked Sendable {
         /// [b, classes]: the soft targets of the last forward (used when `softTargetsSet`).
         let softTargets: Tensor
         var softTargetsSet = false
+        /// [layers·n, channels]: the hidden-state targets of the last forward (allocated on first use).
+        var hiddenTargets: Tensor?
+        var hiddenWeight: Float = 0
+        var hiddenSet: Bool { hiddenWeight != 0 }
         let emb, embOut, embMean, embRstd, embMask: Tensor
         /// ALBERT: the LayerNorm output of width E before the projection to C ([0] without factorisation).
         let embNorm: Tensor
@@ -200,6 +208,14 @@ public final class BertClassifier: @unchecked Sendable {
             precondition(batch.softTargets.count == b * c.classes, "soft targets need \(b)×\(c.classes) values")
             batch.softTargets.withUnsafeBufferPointer { a.softTargets.pointer.update(from: $0.baseAddress!, count: b * c.classes) }
         }
+        a.hiddenWeight = 0
+        if !batch.hiddenTargets.isEmpty, batch.hiddenWeight != 0 {
+            let count = c.layers * b * batch.time * c.channels
+            precondition(batch.hiddenTargets.count == count, "hidden targets need \(c.layers)×\(b)×\(batch.time)×\(c.channels) values")
+            if a.hiddenTargets == nil { a.hiddenTargets = Tensor(shape: [c.layers * n, c.channels]) }
+            batch.hiddenTargets.withUnsafeBufferPointer { a.hiddenTargets!.pointer.update(from: $0.baseAddress!, count: count) }
+            a.hiddenWeight = batch.hiddenWeight
+        }
         let dropout = training ? c.dropout : 0
 
         let e = c.embeddingWidth, factorised = c.embeddingSize != nil
@@ -224,7 +240,7 @@ public final class BertClassifier: @unchecked Sendable {
         var h = a.embOut.pointer
         let shape = AttentionShape(batch: b, time: t, channels: ch, heads: c.heads)
         let mask = AttentionMask(causal: false, lengths: a.lengths.pointer)
-        let compactLast = usesCompactLastLayer
+        let compactLast = usesCompactLastLayer && !a.hiddenSet
         for (l, la) in a.layers.enumerated() {
             let pre = c.layerPrefix(l)
             let compact = compactLast && l == c.layers - 1
@@ -302,8 +318,58 @@ public final class BertClassifier: @unchecked Sendable {
             loss = CrossEntropy.forward(probs: a.probs.pointer, logits: a.logits.pointer, targets: a.labels.pointer,
                                         rows: b, classes: c.classes)
         }
+        if a.hiddenSet { loss += hiddenStateLoss(a) }
         for tr in scoreTransforms { if let tr { loss += tr.regularizerLoss } }
         return loss
+    }
+
+    /// Scale of the hidden-state loss: weight / (layers · valid tokens · channels).
+    private func hiddenScale(_ a: Activations) -> Double {
+        var valid = 0
+        for i in 0..<a.b { valid += Int(min(a.lengths.pointer[i], Int32(a.t))) }
+        return Double(a.hiddenWeight) / Double(max(1, config.layers * valid * config.channels))
+    }
+
+    /// weight·(1/L)·Σ_l mean over the valid tokens and channels of (h_l − target_l)² (padded positions excluded).
+    private func hiddenStateLoss(_ a: Activations) -> Double {
+        guard let targets = a.hiddenTargets else { return 0 }
+        let ch = config.channels, n = a.b * a.t
+        var sum = 0.0
+        for (l, la) in a.layers.enumerated() {
+            let h = la.out.pointer, y = targets.pointer + l * n * ch
+            for i in 0..<a.b {
+                for t in 0..<Int(min(a.lengths.pointer[i], Int32(a.t))) {
+                    let row = (i * a.t + t) * ch
+                    for k in 0..<ch { let d = Double(h[row + k] - y[row + k]); sum += d * d }
+                }
+            }
+        }
+        return hiddenScale(a) * sum
+    }
+
+    /// Adds the hidden-state loss's gradient for layer `l`'s output into `g` ([n, channels]).
+    private func addHiddenStateGradient(_ a: Activations, layer l: Int, into g: UnsafeMutablePointer<Float>, lossScale: Float) {
+        guard let targets = a.hiddenTargets else { return }
+        let ch = config.channels, n = a.b * a.t
+        let scale = Float(2 * hiddenScale(a)) * lossScale
+        let h = a.layers[l].out.pointer, y = targets.pointer + l * n * ch
+        for i in 0..<a.b {
+            for t in 0..<Int(min(a.lengths.pointer[i], Int32(a.t))) {
+                let row = (i * a.t + t) * ch
+                for k in 0..<ch { g[row + k] += scale * (h[row + k] - y[row + k]) }
+            }
+        }
+    }
+
+    /// Every layer's output from the last forward, [layers, batch, time, channels] (the targets a hidden-state
+    /// distillation student reads). Needs a forward with the full last layer (`computeFullLastLayer`).
+    public var layerOutputs: [Float] {
+        guard let a = acts else { return [] }
+        precondition(!usesCompactLastLayer || a.hiddenSet, "layerOutputs needs a forward with the full last layer (computeFullLastLayer)")
+        let count = a.b * a.t * config.channels
+        var out = [Float](); out.reserveCapacity(config.layers * count)
+        for la in a.layers { out.append(contentsOf: UnsafeBufferPointer(start: la.out.pointer, count: count)) }
+        return out
     }
 
     /// Backward pass of the last forward; ACCUMULATES into `parameters.gradients` (zero them per step).
@@ -329,7 +395,7 @@ public final class BertClassifier: @unchecked Sendable {
         Linear.backward(dinp: a.gPooled.pointer, dweight: p.grad("classifier.weight"), dbias: p.grad("classifier.bias"),
                         dout: a.gLogits.pointer, inp: a.pooled.pointer, weight: p.value("classifier.weight"),
                         rows: b, inFeatures: ch, outFeatures: c.classes)
-        let compactLast = usesCompactLastLayer
+        let compactLast = usesCompactLastLayer && !a.hiddenSet
         if compactLast {
             a.gOut.pointer.update(from: a.gPooled.pointer, count: b * ch)
         } else {
@@ -343,6 +409,7 @@ public final class BertClassifier: @unchecked Sendable {
             let hIn = l == 0 ? a.embOut.pointer : a.layers[l - 1].out.pointer
             let compact = compactLast && l == c.layers - 1
             let rows = compact ? b : n
+            if a.hiddenSet { addHiddenStateGradient(a, layer: l, into: a.gOut.pointer, lossScale: lossScale) }
             // LN2 → gRes = dL/dres2, which flows to ln1 (residual) and to the FFN branch.
             LayerNorm.backward(dinp: a.gRes.pointer, dweight: p.grad(pre + "ffn.norm.weight"), dbias: p.grad(pre + "ffn.norm.bias"),
                                dout: a.gOut.pointer, inp: la.res2.pointer, weight: p.value(pre + "ffn.norm.weight"),

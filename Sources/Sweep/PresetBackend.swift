@@ -69,10 +69,14 @@ public struct PresetBackend: ModelBackend {
             return ["epochs": JSONValue(p.epochs(for: task)), "learning_rate": JSONValue(p.learningRate),
                     "batch_size": JSONValue(p.batchSize)]
         case .fineTune:
-            return ["fine_tune_epochs": JSONValue(p.fineTuneEpochs), "fine_tune_steps": p.fineTuneSteps.map { JSONValue($0) } ?? .null,
-                    "fine_tune_learning_rate": JSONValue(p.fineTuneLearningRate),
-                    "threshold_learning_rate": JSONValue(p.thresholdLearningRate), "surrogate": .string(p.surrogate.rawValue),
-                    "distillation": p.distillation.map { JSONValue($0) } ?? .null]
+            var recipe: [String: JSONValue] = [
+                "fine_tune_epochs": JSONValue(p.fineTuneEpochs), "fine_tune_steps": p.fineTuneSteps.map { JSONValue($0) } ?? .null,
+                "fine_tune_learning_rate": JSONValue(p.fineTuneLearningRate),
+                "threshold_learning_rate": JSONValue(p.thresholdLearningRate), "surrogate": .string(p.surrogate.rawValue),
+                "distillation": p.distillation.map { JSONValue($0) } ?? .null]
+            // Only when set, so that the keys of presets without it stay as they were.
+            if let beta = p.hiddenDistillation { recipe["hidden_distillation"] = JSONValue(beta) }
+            return .object(recipe)
         case .captureTrace, .hardwareEval:
             return nil
         }
@@ -135,7 +139,9 @@ public struct PresetBackend: ModelBackend {
         let denseFile = try SafetensorsFile(bytes: dense, file: "dense checkpoint")
         try task.parameters.load(from: denseFile)
         // As `leopard train`: a preset that distils fine-tunes against a frozen copy of these dense weights.
-        if let weight = preset.distillation, let distilling = task as? DistillingPruningTask { distilling.distill(weight: weight) }
+        if let weight = preset.distillation, let distilling = task as? DistillingPruningTask {
+            distilling.distill(weight: weight, hiddenWeight: preset.hiddenDistillation)
+        }
 
         // Dense score samples per layer (validation): quantile initialisation and the fixed-threshold baseline.
         var denseScores: [[Float]] = []

@@ -127,8 +127,8 @@ public final class GlueEncoderTask: DistillingPruningTask {
         return loss
     }
 
-    public func distill(weight: Double?) {
-        teacher = weight.map { DistillationTeacher(copying: classifier, weight: $0) }
+    public func distill(weight: Double?, hiddenWeight: Double?) {
+        teacher = weight.map { DistillationTeacher(copying: classifier, weight: $0, hiddenWeight: hiddenWeight) }
     }
 
     func data(_ split: EvaluationSplit) -> EncodedSentences {

@@ -69,6 +69,9 @@ public struct Preset: Sendable {
     /// SST-2 validation loss over seeds 1–3 (albert-tiny's setting in a stage run after its seed-1 test numbers were
     /// seen, a disclosed deviation: docs/results-pruning.md, "Distillation"); sweeps distil too.
     public var distillation: Double?
+    /// With `distillation`, the weight β of the hidden-state term (every layer's output matched to the dense copy's,
+    /// `PruningSettings.hiddenDistillation`); nil: outputs alone.
+    public var hiddenDistillation: Double?
     /// Tasks the preset is meant for (the factory rejects others with a usage error).
     public var tasks: [String]
     public let factory: Factory
@@ -80,7 +83,7 @@ public struct Preset: Sendable {
                 fineTuneLearningRate: Double? = nil, thresholdLearningRate: Double,
                 thresholdInitialisation: ThresholdInitialisation, tasks: [String], fineTuneSteps: Int? = nil,
                 taskEpochs: [String: Int] = [:], pruneRateTarget: PruneRateTarget? = nil, surrogate: ThresholdSurrogate = .tanh,
-                distillation: Double? = nil, factory: @escaping Factory) {
+                distillation: Double? = nil, hiddenDistillation: Double? = nil, factory: @escaping Factory) {
         self.name = name; self.defaultLambda = defaultLambda; self.epochs = epochs; self.fineTuneEpochs = fineTuneEpochs
         self.fineTuneSteps = fineTuneSteps; self.taskEpochs = taskEpochs
         self.batchSize = batchSize; self.learningRate = learningRate
@@ -90,6 +93,7 @@ public struct Preset: Sendable {
         self.pruneRateTarget = pruneRateTarget
         self.surrogate = surrogate
         self.distillation = distillation
+        self.hiddenDistillation = hiddenDistillation
     }
 }
 

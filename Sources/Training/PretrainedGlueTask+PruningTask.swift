@@ -15,7 +15,7 @@ extension PretrainedGlueTask: DistillingPruningTask {
     /// depends on its place in the --lambda list, and a --dense restart does not reproduce an in-process λ exactly.
     public func reseedTrainingNoise(_ seed: UInt64) {}
 
-    public func distill(weight: Double?) {
-        teacher = weight.map { DistillationTeacher(copying: classifier, weight: $0) }
+    public func distill(weight: Double?, hiddenWeight: Double?) {
+        teacher = weight.map { DistillationTeacher(copying: classifier, weight: $0, hiddenWeight: hiddenWeight) }
     }
 }

@@ -159,7 +159,7 @@ extension Preset {
                       batchSize: batchSize, learningRate: learningRate, fineTuneLearningRate: fineTuneLearningRate,
                       thresholdLearningRate: thresholdLearningRate, thresholdInitialisation: thresholdInitialisation,
                       tasks: tasks, fineTuneSteps: fineTuneSteps, taskEpochs: taskEpochs, pruneRateTarget: pruneRateTarget,
-                      surrogate: surrogate, distillation: distillation,
+                      surrogate: surrogate, distillation: distillation, hiddenDistillation: hiddenDistillation,
                       factory: PretrainedPresets.factory(name, shape, checkpoint: directory, batchSize: batchSize))
     }
 }

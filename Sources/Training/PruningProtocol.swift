@@ -64,6 +64,9 @@ public struct PruningSettings: Sendable {
     /// (1 − α)·label + α·(the dense weights' output on the same batch), α = this weight in (0, 1]; nil = labels alone.
     /// GLUE encoders only (`DistillingPruningTask`); defaults to the preset's.
     public var distillation: Double?
+    /// With `distillation`, also match every layer's output to the dense copy's with this weight β > 0 (see
+    /// `DistillingPruningTask`); nil = the outputs alone. Defaults to the preset's.
+    public var hiddenDistillation: Double?
     /// Start from this dense checkpoint (a `dense.safetensors` written by an earlier run of the same preset, task
     /// and seed) instead of training densely; its metadata must match (preset, task, seed, model config).
     public var denseCheckpoint: String?
@@ -79,6 +82,7 @@ public struct PruningSettings: Sendable {
         self.pruneRateTarget = preset.pruneRateTarget
         self.surrogate = preset.surrogate
         self.distillation = preset.distillation
+        self.hiddenDistillation = preset.hiddenDistillation
         self.outputDirectory = outputDirectory
     }
 }
@@ -250,6 +254,10 @@ public enum PruningProtocol {
             }
             guard weight > 0, weight <= 1 else { throw UsageError("distillation weight \(weight); expected a number in (0, 1]") }
         }
+        if let beta = settings.hiddenDistillation {
+            guard settings.distillation != nil else { throw UsageError("hidden-state distillation needs distillation from the dense model (--distill)") }
+            guard beta > 0, beta.isFinite else { throw UsageError("hidden-state distillation weight \(beta); expected a positive number") }
+        }
 
         // 1. Dense training (or the dense checkpoint of an earlier run).
         let denseStart = Date()
@@ -307,7 +315,7 @@ public enum PruningProtocol {
         // From here on (control and every λ) the fine-tunes distil from a frozen copy of the dense weights.
         let distilling = settings.distillation.flatMap { _ in task as? DistillingPruningTask }
         restoreDense()
-        distilling?.distill(weight: settings.distillation)
+        distilling?.distill(weight: settings.distillation, hiddenWeight: settings.hiddenDistillation)
         defer { distilling?.distill(weight: nil) }
 
         // The control: the same fine-tune without thresholds.
@@ -429,6 +437,7 @@ public enum PruningProtocol {
             report.prunedMagnitude = Double(settings.prunedMagnitude)
             report.surrogate = settings.surrogate.rawValue
             report.distillation = settings.distillation
+            report.hiddenDistillation = settings.distillation == nil ? nil : settings.hiddenDistillation
             report.controlMetric = control?.metric
             report.controlSeconds = control?.seconds
             report.trainingPaddingFraction = task.trainingPaddingFraction

@@ -89,6 +89,8 @@ public struct PruningReport: Sendable, Equatable {
     public var surrogate = "tanh"
     /// Weight α of the dense model's outputs in the fine-tuning target (nil: labels alone), see `DistillationTeacher`.
     public var distillation: Double?
+    /// Weight β of the hidden-state term (every layer's output matched to the dense model's); nil: none.
+    public var hiddenDistillation: Double?
     /// Fraction of the token slots of the first training epoch's batches that are padding (tasks that cut batches
     /// to their longest example and say so; nil otherwise).
     public var trainingPaddingFraction: Double?
@@ -151,7 +153,11 @@ public struct PruningReport: Sendable, Equatable {
         if let validationPairedLoss { o["validation_metric_loss_paired"] = paired(validationPairedLoss) }
         o["surrogate"] = .object(["form": .string(surrogate), "steepness": JSONValue(steepness),
                                   "pruned_magnitude": JSONValue(prunedMagnitude)])
-        if let distillation { o["distillation"] = .object(["weight": JSONValue(distillation), "temperature": JSONValue(1)]) }
+        if let distillation {
+            var d: [String: JSONValue] = ["weight": JSONValue(distillation), "temperature": JSONValue(1)]
+            if let hiddenDistillation { d["hidden_weight"] = JSONValue(hiddenDistillation) }
+            o["distillation"] = .object(d)
+        }
         if let trainingPaddingFraction { o["training_padding_fraction"] = JSONValue(trainingPaddingFraction) }
         if let controlMetric, let controlLoss {
             var control: [String: JSONValue] = ["metric": JSONValue(controlMetric), "metric_loss": JSONValue(controlLoss)]

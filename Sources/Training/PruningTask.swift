@@ -89,6 +89,12 @@ extension PruningTask {
 /// `DistillationTeacher`). The protocol starts it after dense training, before the control and the fine-tunes.
 public protocol DistillingPruningTask: PruningTask {
     /// From now on each training step's target is (1 − weight)·label + weight·(the current weights' output, frozen
-    /// now); nil returns to the labels alone. 0 < weight ≤ 1.
-    func distill(weight: Double?)
+    /// now); nil returns to the labels alone. 0 < weight ≤ 1. `hiddenWeight` β > 0 also matches every layer's
+    /// output to the frozen copy's (β · mean squared difference over valid tokens and channels, averaged over layers).
+    func distill(weight: Double?, hiddenWeight: Double?)
+}
+
+extension DistillingPruningTask {
+    /// Output distillation alone (no hidden-state term).
+    public func distill(weight: Double?) { distill(weight: weight, hiddenWeight: nil) }
 }

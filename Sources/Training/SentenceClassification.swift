@@ -79,13 +79,18 @@ enum SentenceClassification {
 /// batch in inference mode (softmax probabilities at temperature 1 for a classifier, so the loss is cross-entropy
 /// against t and its gradient p − t; the prediction for a regression head, so the loss is the MSE to the mixed
 /// target, which differs from (1 − α)·MSE(label) + α·MSE(teacher) by a constant). α = 1 trains on the teacher alone.
+/// With a hidden weight β the batch also carries the copy's output of every layer (its full last layer), which the
+/// student matches under β·(mean squared difference over valid tokens and channels, averaged over layers).
 final class DistillationTeacher {
     let model: BertClassifier
     let weight: Float
+    let hiddenWeight: Float
 
-    init(copying classifier: BertClassifier, weight: Double) {
+    init(copying classifier: BertClassifier, weight: Double, hiddenWeight: Double? = nil) {
         model = classifier.copyOfWeights()
         self.weight = Float(weight)
+        self.hiddenWeight = Float(hiddenWeight ?? 0)
+        if self.hiddenWeight > 0 { model.computeFullLastLayer = true }
     }
 
     /// `batch` with its targets replaced by the mixed ones.
@@ -93,6 +98,7 @@ final class DistillationTeacher {
         model.forward(batch, training: false)
         let teacher = model.logits, classes = model.config.classes, alpha = weight
         var out = batch
+        if hiddenWeight > 0 { out.hiddenTargets = model.layerOutputs; out.hiddenWeight = hiddenWeight }
         if classes == 1 {
             for r in 0..<batch.batch { out.targets[r] = (1 - alpha) * batch.targets[r] + alpha * teacher[r] }
             return out
