@@ -48,6 +48,10 @@ struct TrainCommandTests {
              message: "--distill = 1.5; expected a number in (0, 1]"),
         Case(name: "distillation outside GLUE", argv: ["train", "--model", "memn2n", "--task", "babi/qa1", "--distill", "1"],
              message: "--distill needs a GLUE task and an encoder preset"),
+        Case(name: "hidden-state weight 0", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--distill-hidden", "0"],
+             message: "--distill-hidden = 0; expected a positive number or \"off\""),
+        Case(name: "hidden-state distillation without distillation", argv: ["train", "--model", "bert-mini", "--task", "glue/sst2", "--distill-hidden", "1"],
+             message: "--distill-hidden needs distillation from the dense model: add --distill A (bert-mini does not distil by default)"),
         Case(name: "unknown option", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--fast"], message: "unknown option '--fast'"),
     ]
 

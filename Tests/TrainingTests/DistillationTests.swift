@@ -71,6 +71,48 @@ import Testing
         #expect(model.logits != logits)
     }
 
+    /// With a hidden weight the batch carries every layer's output of the weights at the time of copying (full last
+    /// layer, [layers, batch, time, channels]), frozen like the soft targets.
+    @Test func teacherHiddenTargetsAreTheDenseLayerOutputs() {
+        let config = BertConfig(vocabulary: 50, maxTime: 12, channels: 16, heads: 2, layers: 3, ffHidden: 32, classes: 3, dropout: 0.1)
+        let model = BertClassifier(config: config, seed: 9)
+        let batch = TokenBatch(batch: 4, time: 12, tokens: (0..<48).map { Int32($0 % 50) }, lengths: [12, 7, 3, 9], labels: [0, 2, 1, 2])
+        model.computeFullLastLayer = true
+        model.forward(batch, training: false)
+        let dense = model.layerOutputs
+        model.computeFullLastLayer = false
+        let teacher = DistillationTeacher(copying: model, weight: 1, hiddenWeight: 2)
+        let out = teacher.distilled(batch)
+        #expect(out.hiddenWeight == 2 && out.hiddenTargets.count == 3 * 4 * 12 * 16)
+        #expect(out.hiddenTargets == dense)
+        for i in 0..<model.parameters.values.count { model.parameters.values.pointer[i] *= 1.5 }
+        #expect(teacher.distilled(batch).hiddenTargets == dense)
+        #expect(DistillationTeacher(copying: model, weight: 1).distilled(batch).hiddenTargets.isEmpty)
+    }
+
+    /// β is reported, changes the fine-tune, and needs output distillation and a positive value.
+    @Test func hiddenStateDistillationIsReportedAndChecked() throws {
+        let root = try PruningProtocolTests.fixture(trainRows: 160)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var s = PruningProtocolTests.settings(root)
+        s.epochs = 2; s.fineTuneEpochs = 1; s.distillation = 1
+        s.preset.fineTuneLearningRate = 3e-3
+        let outputs = try PruningProtocol.run(s)[0]
+        s.hiddenDistillation = 5
+        let hidden = try PruningProtocol.run(s)[0]
+        #expect(outputs.hiddenDistillation == nil && hidden.hiddenDistillation == 5)
+        #expect(hidden.denseMetric == outputs.denseMetric && hidden.thresholds != outputs.thresholds)
+        guard case .object(let o) = hidden.json(), case .object(let d)? = o["distillation"] else {
+            Issue.record("no distillation object in the report"); return
+        }
+        #expect(d["hidden_weight"] == JSONValue(5.0) && d["weight"] == JSONValue(1.0))
+        for (alpha, beta, message) in [(nil, 1.0, "needs distillation from the dense model"), (1.0, 0, "expected a positive number")] {
+            s.distillation = alpha; s.hiddenDistillation = beta
+            #expect(throws: UsageError.self) { _ = try PruningProtocol.run(s) }
+            do { _ = try PruningProtocol.run(s) } catch let error as UsageError { #expect(error.message.contains(message)) }
+        }
+    }
+
     @Test func protocolReportsTheWeightAndChangesTheFineTune() throws {
         let root = try PruningProtocolTests.fixture(trainRows: 160)
         defer { try? FileManager.default.removeItem(atPath: root) }
