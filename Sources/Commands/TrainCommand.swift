@@ -201,7 +201,8 @@ public struct TrainCommand: Command {
         if let hiddenDistillation { settings.hiddenDistillation = hiddenDistillation }
         if settings.hiddenDistillation != nil, settings.distillation == nil {
             if self.hiddenDistillation != nil {
-                throw UsageError("--distill-hidden needs distillation from the dense model: add --distill A (\(model) does not distil by default)")
+                let why = distillation != nil ? "--distill is off" : "\(model) does not distil by default"
+                throw UsageError("--distill-hidden needs distillation from the dense model: add --distill A (\(why))")
             }
             settings.hiddenDistillation = nil
         }

@@ -103,6 +103,8 @@ public final class BertClassifier: @unchecked Sendable {
         var hiddenTargets: Tensor?
         var hiddenWeight: Float = 0
         var hiddenSet: Bool { hiddenWeight != 0 }
+        /// Whether the last forward carried only the CLS rows past the last layer's attention.
+        var compactLast = false
         let emb, embOut, embMean, embRstd, embMask: Tensor
         /// ALBERT: the LayerNorm output of width E before the projection to C ([0] without factorisation).
         let embNorm: Tensor
@@ -209,6 +211,7 @@ public final class BertClassifier: @unchecked Sendable {
             batch.softTargets.withUnsafeBufferPointer { a.softTargets.pointer.update(from: $0.baseAddress!, count: b * c.classes) }
         }
         a.hiddenWeight = 0
+        precondition(batch.hiddenWeight == 0 || !batch.hiddenTargets.isEmpty, "a hidden-state weight needs hidden targets")
         if !batch.hiddenTargets.isEmpty, batch.hiddenWeight != 0 {
             let count = c.layers * b * batch.time * c.channels
             precondition(batch.hiddenTargets.count == count, "hidden targets need \(c.layers)×\(b)×\(batch.time)×\(c.channels) values")
@@ -241,6 +244,7 @@ public final class BertClassifier: @unchecked Sendable {
         let shape = AttentionShape(batch: b, time: t, channels: ch, heads: c.heads)
         let mask = AttentionMask(causal: false, lengths: a.lengths.pointer)
         let compactLast = usesCompactLastLayer && !a.hiddenSet
+        a.compactLast = compactLast
         for (l, la) in a.layers.enumerated() {
             let pre = c.layerPrefix(l)
             let compact = compactLast && l == c.layers - 1
@@ -365,7 +369,7 @@ public final class BertClassifier: @unchecked Sendable {
     /// distillation student reads). Needs a forward with the full last layer (`computeFullLastLayer`).
     public var layerOutputs: [Float] {
         guard let a = acts else { return [] }
-        precondition(!usesCompactLastLayer || a.hiddenSet, "layerOutputs needs a forward with the full last layer (computeFullLastLayer)")
+        precondition(!a.compactLast, "layerOutputs needs a forward with the full last layer (computeFullLastLayer)")
         let count = a.b * a.t * config.channels
         var out = [Float](); out.reserveCapacity(config.layers * count)
         for la in a.layers { out.append(contentsOf: UnsafeBufferPointer(start: la.out.pointer, count: count)) }
@@ -395,7 +399,7 @@ public final class BertClassifier: @unchecked Sendable {
         Linear.backward(dinp: a.gPooled.pointer, dweight: p.grad("classifier.weight"), dbias: p.grad("classifier.bias"),
                         dout: a.gLogits.pointer, inp: a.pooled.pointer, weight: p.value("classifier.weight"),
                         rows: b, inFeatures: ch, outFeatures: c.classes)
-        let compactLast = usesCompactLastLayer && !a.hiddenSet
+        let compactLast = a.compactLast
         if compactLast {
             a.gOut.pointer.update(from: a.gPooled.pointer, count: b * ch)
         } else {

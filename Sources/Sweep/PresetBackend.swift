@@ -75,7 +75,7 @@ public struct PresetBackend: ModelBackend {
                 "threshold_learning_rate": JSONValue(p.thresholdLearningRate), "surrogate": .string(p.surrogate.rawValue),
                 "distillation": p.distillation.map { JSONValue($0) } ?? .null]
             // Only when set, so that the keys of presets without it stay as they were.
-            if let beta = p.hiddenDistillation { recipe["hidden_distillation"] = JSONValue(beta) }
+            if p.distillation != nil, let beta = p.hiddenDistillation { recipe["hidden_distillation"] = JSONValue(beta) }
             return .object(recipe)
         case .captureTrace, .hardwareEval:
             return nil

@@ -52,6 +52,8 @@ struct TrainCommandTests {
              message: "--distill-hidden = 0; expected a positive number or \"off\""),
         Case(name: "hidden-state distillation without distillation", argv: ["train", "--model", "bert-mini", "--task", "glue/sst2", "--distill-hidden", "1"],
              message: "--distill-hidden needs distillation from the dense model: add --distill A (bert-mini does not distil by default)"),
+        Case(name: "hidden-state distillation with distillation off", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--distill", "off", "--distill-hidden", "1"],
+             message: "--distill-hidden needs distillation from the dense model: add --distill A (--distill is off)"),
         Case(name: "unknown option", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--fast"], message: "unknown option '--fast'"),
     ]
 

@@ -77,6 +77,15 @@ import Testing
         net.computeFullLastLayer = false
         batch.hiddenTargets = own; batch.hiddenWeight = 3
         #expect(abs(net.forward(batch, training: false) - plain) < 1e-9)
+        // The scale: every target shifted by δ adds β·δ² (a mean over valid tokens, channels and layers); layer 0's
+        // alone adds β·δ²/L.
+        let delta: Float = 0.2, beta = 3.0, perLayer = own.count / config.layers
+        batch.hiddenTargets = own.map { $0 + delta }
+        let shiftedAll = net.forward(batch, training: false)
+        #expect(abs(shiftedAll - plain - beta * Double(delta * delta)) < 1e-5, "\(shiftedAll - plain)")
+        batch.hiddenTargets = own.enumerated().map { $0.offset < perLayer ? $0.element + delta : $0.element }
+        let shiftedFirst = net.forward(batch, training: false)
+        #expect(abs(shiftedFirst - plain - beta * Double(delta * delta) / Double(config.layers)) < 1e-5, "\(shiftedFirst - plain)")
         // Shifted targets: a positive loss whose gradient matches central differences.
         batch.hiddenTargets = own.enumerated().map { $0.element + Float(($0.offset % 7) - 3) * 0.2 }
         #expect(net.forward(batch, training: false) > plain + 0.1)
@@ -84,6 +93,16 @@ import Testing
         // 5.9% at 1e-2, 1.5% at 5e-3 and at 2e-3).
         let (worst, place) = Self.wholeModelCheck(net, batch, step: 5e-3)
         #expect(worst < 3e-2, "worst relative error \(worst) at \(place)")
+        // lossScale (gradient accumulation over micro-batches) scales the hidden term's gradient like the rest.
+        func gradients(scale: Float) -> [Float] {
+            net.parameters.zeroGradients()
+            net.forward(batch, training: true)
+            net.backward(lossScale: scale)
+            return net.parameters.gradients.values
+        }
+        let full = gradients(scale: 1), quarter = gradients(scale: 0.25)
+        let norm = full.map(abs).max()!
+        #expect(zip(full, quarter).allSatisfy { abs($0 * 0.25 - $1) <= 1e-6 * norm })
         // Targets at padded positions are ignored.
         var padded = batch
         let t = batch.time, ch = config.channels

@@ -97,15 +97,23 @@ import Testing
         var s = PruningProtocolTests.settings(root)
         s.epochs = 2; s.fineTuneEpochs = 1; s.distillation = 1
         s.preset.fineTuneLearningRate = 3e-3
-        let outputs = try PruningProtocol.run(s)[0]
+        // A negligible β takes the same teacher path (its full last layer), so a difference is the hidden term's.
+        s.hiddenDistillation = 1e-20
+        let negligible = try PruningProtocol.run(s)[0]
         s.hiddenDistillation = 5
         let hidden = try PruningProtocol.run(s)[0]
-        #expect(outputs.hiddenDistillation == nil && hidden.hiddenDistillation == 5)
-        #expect(hidden.denseMetric == outputs.denseMetric && hidden.thresholds != outputs.thresholds)
+        #expect(negligible.hiddenDistillation == 1e-20 && hidden.hiddenDistillation == 5)
+        #expect(hidden.denseMetric == negligible.denseMetric && hidden.thresholds != negligible.thresholds)
         guard case .object(let o) = hidden.json(), case .object(let d)? = o["distillation"] else {
             Issue.record("no distillation object in the report"); return
         }
         #expect(d["hidden_weight"] == JSONValue(5.0) && d["weight"] == JSONValue(1.0))
+        s.hiddenDistillation = nil
+        let outputs = try PruningProtocol.run(s)[0]
+        guard case .object(let o2) = outputs.json(), case .object(let d2)? = o2["distillation"] else {
+            Issue.record("no distillation object in the report"); return
+        }
+        #expect(outputs.hiddenDistillation == nil && d2["hidden_weight"] == nil)
         for (alpha, beta, message) in [(nil, 1.0, "needs distillation from the dense model"), (1.0, 0, "expected a positive number")] {
             s.distillation = alpha; s.hiddenDistillation = beta
             #expect(throws: UsageError.self) { _ = try PruningProtocol.run(s) }
