@@ -10,6 +10,14 @@ import Testing
 @testable import Training
 
 @Suite(.serialized) struct DistillationTests {
+    /// The protocol fixture's settings, distilling (α = 1) with the weights fine-tuned fast enough to move.
+    static func distilling(_ root: String, fineTuneEpochs: Int) -> PruningSettings {
+        var s = PruningProtocolTests.settings(root)
+        s.epochs = 2; s.fineTuneEpochs = fineTuneEpochs; s.distillation = 1
+        s.preset.fineTuneLearningRate = 3e-3
+        return s
+    }
+
     static func gradients(_ task: GlueEncoderTask) -> (loss: Double, gradients: [Float]) {
         task.parameters.zeroGradients()
         let loss = task.accumulateGradients(batch: 2, epoch: 0)
@@ -94,9 +102,7 @@ import Testing
     @Test func hiddenStateDistillationIsReportedAndChecked() throws {
         let root = try PruningProtocolTests.fixture(trainRows: 160)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        var s = PruningProtocolTests.settings(root)
-        s.epochs = 2; s.fineTuneEpochs = 1; s.distillation = 1
-        s.preset.fineTuneLearningRate = 3e-3
+        var s = Self.distilling(root, fineTuneEpochs: 1)
         // A negligible β takes the same teacher path (its full last layer), so a difference is the hidden term's.
         s.hiddenDistillation = 1e-20
         let negligible = try PruningProtocol.run(s)[0]
@@ -143,9 +149,7 @@ import Testing
     @Test func everyFineTuneDistilsFromTheDenseWeights() throws {
         let root = try PruningProtocolTests.fixture(trainRows: 160)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        var s = PruningProtocolTests.settings(root)
-        s.epochs = 2; s.fineTuneEpochs = 2; s.distillation = 1
-        s.preset.fineTuneLearningRate = 3e-3
+        var s = Self.distilling(root, fineTuneEpochs: 2)
         s.lambdas = [0.5, 4]; s.control = true
         let both = try PruningProtocol.run(s)
         s.lambdas = [4]; s.control = false
