@@ -103,18 +103,7 @@ public struct TrainCommand: Command {
         } else {
             lambdas = nil
         }
-        if let text = try arguments.option("--target-prune-rate") {
-            if text == "off" {
-                targetPruneRate = .some(nil)
-            } else {
-                guard let r = Double(text), r > 0, r < 1 else {
-                    throw UsageError("--target-prune-rate = \(text); expected a number in (0, 1) or \"off\"")
-                }
-                targetPruneRate = .some(r)
-            }
-        } else {
-            targetPruneRate = nil
-        }
+        targetPruneRate = try Self.numberOrOff("--target-prune-rate", &arguments, expected: "a number in (0, 1)") { $0 > 0 && $0 < 1 }
         targetOverall = try arguments.flag("--target-overall")
         if let text = try arguments.option("--target-gains") {
             let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0) }
@@ -150,30 +139,8 @@ public struct TrainCommand: Command {
         }
         steepness = try Self.positiveNumber("--steepness", &arguments)
         prunedMagnitude = try Self.positiveNumber("--pruned-magnitude", &arguments)
-        if let text = try arguments.option("--distill") {
-            if text == "off" {
-                distillation = .some(nil)
-            } else {
-                guard let a = Double(text), a > 0, a <= 1 else {
-                    throw UsageError("--distill = \(text); expected a number in (0, 1] or \"off\"")
-                }
-                distillation = .some(a)
-            }
-        } else {
-            distillation = nil
-        }
-        if let text = try arguments.option("--distill-hidden") {
-            if text == "off" {
-                hiddenDistillation = .some(nil)
-            } else {
-                guard let b = Double(text), b > 0, b.isFinite else {
-                    throw UsageError("--distill-hidden = \(text); expected a positive number or \"off\"")
-                }
-                hiddenDistillation = .some(b)
-            }
-        } else {
-            hiddenDistillation = nil
-        }
+        distillation = try Self.numberOrOff("--distill", &arguments, expected: "a number in (0, 1]") { $0 > 0 && $0 <= 1 }
+        hiddenDistillation = try Self.numberOrOff("--distill-hidden", &arguments, expected: "a positive number") { $0 > 0 && $0.isFinite }
         denseCheckpoint = try arguments.option("--dense")
         initDirectory = try arguments.option("--init")
         perHead = try arguments.flag("--per-head")
@@ -254,6 +221,15 @@ public struct TrainCommand: Command {
             throw UsageError("\(name) = \(text); expected a number \(allowZero ? "≥ 0" : "> 0")")
         }
         return x
+    }
+
+    /// An option that takes a number or "off": nil when absent (the preset's default), .some(nil) for "off".
+    static func numberOrOff(_ name: String, _ arguments: inout Arguments, expected: String,
+                            valid: (Double) -> Bool) throws -> Double?? {
+        guard let text = try arguments.option(name) else { return nil }
+        if text == "off" { return .some(nil) }
+        guard let x = Double(text), valid(x) else { throw UsageError("\(name) = \(text); expected \(expected) or \"off\"") }
+        return .some(x)
     }
 
     static func format(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
