@@ -12,7 +12,7 @@ import Training
 public struct TrainCommand: Command {
     public static let configuration = CommandConfiguration(
         name: "train", abstract: "Train a model densely, then learn pruning thresholds per λ and evaluate them against baselines.",
-        usage: "--model M --task T [--lambda X[,Y…]] [--target-prune-rate R|off] [--target-overall] [--target-gains η,κ] [--epochs N] [--fine-tune-epochs N] [--fine-tune-steps N] [--control] [--seed N] [--fine-tune-lr X] [--threshold-lr X] [--threshold-quantile Q] [--surrogate tanh|log-sigmoid] [--steepness S] [--pruned-magnitude C] [--distill A|off] [--distill-hidden B|off] [--dense FILE] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
+        usage: "--model M --task T [--lambda X[,Y…]] [--target-prune-rate R|off] [--target-overall] [--target-gains η,κ] [--epochs N] [--training-subset N|all] [--fine-tune-epochs N] [--fine-tune-steps N] [--control] [--seed N] [--fine-tune-lr X] [--threshold-lr X] [--threshold-quantile Q] [--surrogate tanh|log-sigmoid] [--steepness S] [--pruned-magnitude C] [--distill A|off] [--distill-hidden B|off] [--dense FILE] [--init DIR] [--data-dir DIR] [--out DIR] [--threads N] [--json]",
         discussion: """
         The loss during fine-tuning is L_task + λ·mean over layers of the soft kept fraction of valid scores. With a
         prune-rate target (--target-prune-rate R, the default of bert-tiny, bert-mini and albert-tiny), λ starts at
@@ -32,6 +32,7 @@ public struct TrainCommand: Command {
             ArgumentHelp("--target-gains η,κ", "with a target: integral and proportional gains of the λ controller, in units of the starting λ (default: 2,50)"),
             ArgumentHelp("--target-overall", "with a target: steer one λ for the overall prune rate instead of one λ per layer toward R"),
             ArgumentHelp("--epochs N", "dense training epochs (default: the preset's)"),
+            ArgumentHelp("--training-subset N|all", "GLUE encoder presets: train (dense and fine-tune) on the first N examples of a seeded shuffle of the training split, or on all of it (default: the preset's, 16,000 for bert-tiny and albert-tiny, 8,000 for bert-mini)"),
             ArgumentHelp("--fine-tune-epochs N", "threshold fine-tuning epochs per λ (default: the preset's)"),
             ArgumentHelp("--fine-tune-steps N", "stop each fine-tune after N steps (default: the preset's cap, if any)"),
             ArgumentHelp("--control", "also fine-tune the dense weights WITHOUT thresholds for the same steps (control metric)"),
@@ -62,6 +63,8 @@ public struct TrainCommand: Command {
     let targetOverall: Bool
     let targetGains: (integral: Double, proportional: Double)?
     let epochs: Int?
+    /// nil: the preset's; .some(nil): the whole training split.
+    let trainingSubset: Int??
     let fineTuneEpochs: Int?
     let fineTuneSteps: Int?
     let control: Bool
@@ -115,6 +118,16 @@ public struct TrainCommand: Command {
             targetGains = nil
         }
         epochs = try arguments.intOption("--epochs", range: 0...1000)
+        if let text = try arguments.option("--training-subset") {
+            if text == "all" {
+                trainingSubset = .some(nil)
+            } else {
+                guard let n = Int(text), n > 0 else { throw UsageError("--training-subset = \(text); expected a positive whole number or all") }
+                trainingSubset = .some(n)
+            }
+        } else {
+            trainingSubset = nil
+        }
         fineTuneEpochs = try arguments.intOption("--fine-tune-epochs", range: 0...1000)
         fineTuneSteps = try arguments.intOption("--fine-tune-steps", range: 1...10_000_000)
         control = try arguments.flag("--control")
@@ -156,6 +169,7 @@ public struct TrainCommand: Command {
         Compute.setThreads(threads)
         var preset = try Presets.named(model)
         if let initDirectory { preset = try preset.initialised(from: initDirectory) }
+        if let trainingSubset { preset = try preset.withTrainingSubset(trainingSubset) }
         if let fineTuneLearningRate { preset.fineTuneLearningRate = fineTuneLearningRate }
         if let thresholdLearningRate { preset.thresholdLearningRate = thresholdLearningRate }
         if let thresholdQuantile { preset.thresholdInitialisation = .denseQuantile(thresholdQuantile) }

@@ -76,7 +76,7 @@ public struct Preset: Sendable {
     public var hiddenDistillation: Double?
     /// Tasks the preset is meant for (the factory rejects others with a usage error).
     public var tasks: [String]
-    public let factory: Factory
+    public internal(set) var factory: Factory
 
     /// Dense training epochs on `task`.
     public func epochs(for task: String) -> Int { taskEpochs[task] ?? epochs }
@@ -102,6 +102,14 @@ public struct Preset: Sendable {
 public enum Presets {
     static let glueTasks = ["glue/sst2", "glue/cola", "glue/mrpc", "glue/stsb", "glue/rte"]
 
+    /// Sizes and training subsets of the from-scratch GLUE encoder presets (see the file header).
+    public static let encoderShapes: [String: EncoderPresetShape] = [
+        "bert-tiny": EncoderPresetShape(channels: 128, heads: 4, layers: 2, ffHidden: 512, trainingSubset: 16_000),
+        "bert-mini": EncoderPresetShape(channels: 256, heads: 4, layers: 4, ffHidden: 1024, trainingSubset: 8_000),
+        "albert-tiny": EncoderPresetShape(channels: 128, heads: 4, layers: 4, ffHidden: 512, trainingSubset: 16_000,
+                                          embeddingSize: 64, sharedLayers: true),
+    ]
+
     static func encoder(_ name: String, _ shape: EncoderPresetShape, batchSize: Int) -> Preset.Factory {
         { task, directory, seed in
             try GlueEncoderTask(presetName: name, shape: shape, taskName: task, dataDirectory: directory,
@@ -115,19 +123,15 @@ public enum Presets {
             Preset(name: "bert-tiny", defaultLambda: 0.2, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 1e-3,
                    fineTuneLearningRate: 2e-5, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
                    pruneRateTarget: PruneRateTarget(rate: 0.55), surrogate: .logSigmoid, distillation: 1,
-                   factory: encoder("bert-tiny", EncoderPresetShape(channels: 128, heads: 4, layers: 2, ffHidden: 512,
-                                                                    trainingSubset: 16_000), batchSize: 32)),
+                   factory: encoder("bert-tiny", encoderShapes["bert-tiny"]!, batchSize: 32)),
             Preset(name: "bert-mini", defaultLambda: 0.2, epochs: 2, fineTuneEpochs: 1, batchSize: 32, learningRate: 5e-4,
                    fineTuneLearningRate: 0, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
                    pruneRateTarget: PruneRateTarget(rate: 0.52), surrogate: .logSigmoid,
-                   factory: encoder("bert-mini", EncoderPresetShape(channels: 256, heads: 4, layers: 4, ffHidden: 1024,
-                                                                    trainingSubset: 8_000), batchSize: 32)),
+                   factory: encoder("bert-mini", encoderShapes["bert-mini"]!, batchSize: 32)),
             Preset(name: "albert-tiny", defaultLambda: 0.25, epochs: 2, fineTuneEpochs: 2, batchSize: 32, learningRate: 1e-3,
                    fineTuneLearningRate: 1e-3, thresholdLearningRate: 0.02, thresholdInitialisation: .denseQuantile(0.1), tasks: glueTasks,
                    pruneRateTarget: PruneRateTarget(rate: 0.52), surrogate: .logSigmoid, distillation: 1,
-                   factory: encoder("albert-tiny", EncoderPresetShape(channels: 128, heads: 4, layers: 4, ffHidden: 512,
-                                                                      trainingSubset: 16_000, embeddingSize: 64,
-                                                                      sharedLayers: true), batchSize: 32)),
+                   factory: encoder("albert-tiny", encoderShapes["albert-tiny"]!, batchSize: 32)),
         ]
         presets += []  // other families append their entries here (one line each)
         // memn2n, gpt2-tiny, vit-tiny (Families/; dense recipes and sizes in docs/results-families.md). memn2n's λ is
@@ -151,6 +155,24 @@ public enum Presets {
         guard let preset = all[name] else {
             throw UsageError("unknown model \"\(name)\"; expected one of: \(names.joined(separator: ", "))")
         }
+        return preset
+    }
+}
+
+extension Preset {
+    /// This GLUE encoder preset training on `examples` examples per epoch, the first N of the same seeded shuffle of
+    /// the train split (so a smaller subset is contained in a larger one), or on the whole split for nil, instead of
+    /// its default subset (`leopard train --training-subset`). Dense and fine-tune epochs both read the subset.
+    public func withTrainingSubset(_ examples: Int?) throws -> Preset {
+        guard var shape = Presets.encoderShapes[name] else {
+            throw UsageError("--training-subset applies to the GLUE encoder presets (\(Presets.encoderShapes.keys.sorted().joined(separator: ", "))); \(name) has none")
+        }
+        if let examples, examples < batchSize {
+            throw UsageError("--training-subset = \(examples); expected at least one batch (\(batchSize) examples) or all")
+        }
+        shape.trainingSubset = examples
+        var preset = self
+        preset.factory = Presets.encoder(name, shape, batchSize: batchSize)
         return preset
     }
 }

@@ -454,6 +454,7 @@ public enum PruningProtocol {
         metadata["task"] = task.task.name
         metadata["seed"] = String(settings.seed)
         metadata["epochs"] = String(settings.epochs)
+        metadata["training_examples"] = String(task.trainingExamples)
         return metadata
     }
 
@@ -464,6 +465,12 @@ public enum PruningProtocol {
             throw InputError(file: path, place: "__metadata__.\(key)",
                              problem: "found \(found[key].map { "\"\($0)\"" } ?? "nothing"), expected \"\(expected[key] ?? "")\" "
                                  + "(the dense checkpoint must come from the same preset, task and seed)")
+        }
+        // Checkpoints written before the key existed do not record it.
+        if let examples = found["training_examples"], examples != expected["training_examples"] {
+            throw InputError(file: path, place: "__metadata__.training_examples",
+                             problem: "found \"\(examples)\", expected \"\(expected["training_examples"] ?? "")\" "
+                                 + "(the dense checkpoint was trained on another number of examples per epoch; see --training-subset)")
         }
     }
 

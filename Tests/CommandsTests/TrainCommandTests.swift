@@ -54,6 +54,12 @@ struct TrainCommandTests {
              message: "--distill-hidden needs distillation from the dense model: add --distill A (bert-mini does not distil by default)"),
         Case(name: "hidden-state distillation with distillation off", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--distill", "off", "--distill-hidden", "1"],
              message: "--distill-hidden needs distillation from the dense model: add --distill A (--distill is off)"),
+        Case(name: "training subset 0", argv: ["train", "--model", "bert-mini", "--task", "glue/sst2", "--training-subset", "0"],
+             message: "--training-subset = 0; expected a positive whole number or all"),
+        Case(name: "training subset below a batch", argv: ["train", "--model", "bert-mini", "--task", "glue/sst2", "--training-subset", "10"],
+             message: "--training-subset = 10; expected at least one batch (32 examples) or all"),
+        Case(name: "training subset outside the encoders", argv: ["train", "--model", "memn2n", "--task", "babi/qa1", "--training-subset", "100"],
+             message: "--training-subset applies to the GLUE encoder presets (albert-tiny, bert-mini, bert-tiny); memn2n has none"),
         Case(name: "unknown option", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--fast"], message: "unknown option '--fast'"),
     ]
 
