@@ -66,8 +66,13 @@ public struct PresetBackend: ModelBackend {
         guard let p = Presets.all[model] else { return nil }
         switch stage {
         case .denseTrain:
-            return ["epochs": JSONValue(p.epochs(for: task)), "learning_rate": JSONValue(p.learningRate),
-                    "batch_size": JSONValue(p.batchSize)]
+            var recipe: [String: JSONValue] = ["epochs": JSONValue(p.epochs(for: task)), "learning_rate": JSONValue(p.learningRate),
+                                               "batch_size": JSONValue(p.batchSize)]
+            // The GLUE encoders' training subset (the families' and MiniLM's are fixed per task in their code).
+            if let shape = Presets.encoderShapes[model] {
+                recipe["training_subset"] = shape.trainingSubset.map { JSONValue($0) } ?? .null
+            }
+            return .object(recipe)
         case .fineTune:
             var recipe: [String: JSONValue] = [
                 "fine_tune_epochs": JSONValue(p.fineTuneEpochs), "fine_tune_steps": p.fineTuneSteps.map { JSONValue($0) } ?? .null,
