@@ -1,5 +1,6 @@
-// `leopard pareto [--store PATH] [--csv PATH] [--budget PCT]`: Pareto fronts of a sweep (Sweep.ParetoReport) as
-// CSV files — every point with its front/knee flags, and the aggregate across tasks — and a short summary.
+// `leopard pareto [--store PATH] [--csv PATH] [--budget PCT] [--include-superseded]`: Pareto fronts of a sweep
+// (Sweep.ParetoReport) as CSV files — every point with its front/knee flags, and the aggregate across tasks — and a
+// short summary. Superseded jobs (Sweep.CurrentJobs) are left out unless asked for.
 
 import Basics
 import Foundation
@@ -9,30 +10,35 @@ import Sweep
 public struct ParetoCommand: Command {
     public static let configuration = CommandConfiguration(
         name: "pareto", abstract: "Write Pareto fronts (metric, speedup, energy reduction) of a sweep as CSV.",
-        usage: "[--store PATH] [--csv PATH] [--budget PCT] [--json]",
+        usage: "[--store PATH] [--csv PATH] [--budget PCT] [--include-superseded] [--json]",
         discussion: """
         Points are feasible hardware evaluations within the accuracy-loss budget (metric points: percentage points
         of accuracy, relative % for perplexity). Fronts per task, per model family and across tasks (geometric-mean
         speedup and energy reduction, mean loss), each with its knee. Top-k and fixed-threshold baselines are
         included with method = topk / fixed-threshold. Also writes <csv stem>-aggregate.csv and one
-        pareto-front-<task>.csv per task (that task's front only) beside the CSV.
+        pareto-front-<task>.csv per task (that task's front only) beside the CSV. Only the jobs the stored manifest
+        plans with this build take part: results superseded by a manifest edit or a changed preset default are left
+        out (a note on stderr says how many) unless --include-superseded.
         """,
         arguments: [
             ArgumentHelp("--store PATH", "Result store (default: the only results/*.sqlite)."),
             ArgumentHelp("--csv PATH", "Output CSV (default results/<store name>/pareto.csv)."),
             ArgumentHelp("--budget PCT", "Accuracy-loss budget in points (default: the manifest's, else 1)."),
+            includeSupersededHelp,
             ArgumentHelp("--json", "Print the knee points as one JSON object."),
         ])
 
     let store: String?
     let csv: String?
     let budget: Double?
+    let includeSuperseded: Bool
     let json: Bool
 
     public init(arguments: inout Arguments) throws {
         store = try arguments.option("--store")
         csv = try arguments.option("--csv")
         budget = try arguments.doubleOption("--budget", minimum: 0)
+        includeSuperseded = try arguments.flag("--include-superseded")
         json = try arguments.flag("--json")
     }
 
@@ -41,7 +47,8 @@ public struct ParetoCommand: Command {
         let store = try ResultStore(path: path, access: .readOnly)
         let stem = SweepPaths.stem(ofStore: path)
         let names = try store.sweepNames()
-        let results = try SweepResults.load(store: store, sweep: nil, name: names.count == 1 ? names[0] : stem)
+        let results = try loadSweepResults(store: store, name: names.count == 1 ? names[0] : stem,
+                                           includeSuperseded: includeSuperseded, io: io)
         let budget = try self.budget ?? storedBudget(store) ?? 1.0
         let report = ParetoReport.make(results, budgetPoints: budget)
         let csvPath = csv ?? "results/\(stem)/pareto.csv"

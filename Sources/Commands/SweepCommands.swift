@@ -98,7 +98,8 @@ public struct SweepRunCommand: Command {
         with its reason, its dependents are skipped, the rest goes on; the run ends with a summary and exit 1
         if any job of the sweep failed. Ctrl-C stops launching jobs; running ones finish or, at their next
         check, go back to pending, so the store stays consistent (a second Ctrl-C exits at once; the next run
-        or resume re-queues what was running).
+        or resume re-queues what was running). Jobs of the store that this manifest no longer plans (superseded
+        by an edit or a changed preset default) are left alone: never run, skipped or retried.
         """,
         arguments: SweepRunOptions.help(positional: ArgumentHelp("<manifest.json>", "The sweep manifest (docs/manifest.md).")))
 
@@ -123,7 +124,9 @@ public struct SweepResumeCommand: Command {
         With a manifest, the same as `sweep run` (new jobs of a changed manifest are added). With only --store, the
         sweeps recorded in the store are resumed from their stored jobs. A job left `running` by a dead process (pid
         gone on this host, or no heartbeat for 120 s from another host) goes back to pending. --retry-failed also
-        reruns failed jobs (and the jobs skipped because of them); without it failed jobs stay failed.
+        reruns failed jobs (and the jobs skipped because of them); without it failed jobs stay failed. Only the jobs
+        the (stored) manifest plans run; superseded ones are left alone (a stored manifest this build cannot plan:
+        every pending job runs, with a note).
         """,
         arguments: SweepRunOptions.help(positional: ArgumentHelp("<manifest.json>", "The sweep manifest, or give --store PATH.")))
 

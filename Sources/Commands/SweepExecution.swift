@@ -1,5 +1,7 @@
 // Running a sweep from the command line: open the store (single writer), install the SIGINT handler, draw
-// progress (a bar on a terminal, log lines otherwise), print the summary, exit 1 when any job failed.
+// progress (a bar on a terminal, log lines otherwise), print the summary, exit 1 when any job failed. Only the jobs
+// of the current plan run (the manifest's, or the stored manifest's on a resume from the store alone): superseded
+// pending jobs stay pending (Sweep.CurrentJobs).
 
 import Basics
 import Dispatch
@@ -12,7 +14,8 @@ enum SweepExecution {
         let manifest = try manifestPath.map { try Manifest.load(path: $0) }
         let path = storePath ?? options.store ?? SweepPaths.defaultStore(sweep: manifest!.name)
         let dataDirectory = resolveDataDirectory(flag: options.dataDirectory, manifest: manifest, environment: io.environment)
-        var plan = try manifest.map { try SweepPlan.make($0, dataDirectory: dataDirectory) }
+        let wholePlan = try manifest.map { try SweepPlan.make($0, dataDirectory: dataDirectory) }
+        var plan = wholePlan
         if let shard = options.shard, let whole = plan {
             plan = whole.shard(shard.index, of: shard.count)
             io.printError("shard \(shard.index)/\(shard.count): \(plan!.subtreeCount) of \(whole.subtreeCount) DAG subtree(s)")
@@ -35,8 +38,9 @@ enum SweepExecution {
         var summaries: [SweepRunSummary] = []
         if let plan {
             io.printError("sweep \(plan.manifest.name): \(plan.jobs.count) jobs planned, store \(path), \(jobs) at a time")
-            summaries.append(try engine.run(plan, retryFailed: options.retryFailed))
+            summaries.append(try engine.run(plan, retryFailed: options.retryFailed, currentKeys: wholePlan?.keys))
         } else {
+            let current = try loadCurrentJobs(store: store, io: io, fallback: "running every pending job, superseded or not")
             for sweep in try store.sweepNames() {
                 io.printError("resuming sweep \(sweep) from store \(path), \(jobs) at a time")
                 // Without a manifest on the command line, the data directory comes from --data-dir, else the
@@ -45,7 +49,8 @@ enum SweepExecution {
                 if options.dataDirectory == nil, let stored = try store.sweepManifest(name: sweep)?["dataDirectory"]?.stringValue {
                     sweepOptions.dataDirectory = stored
                 }
-                summaries.append(try SweepEngine(store: store, options: sweepOptions).execute(sweep: sweep, retryFailed: options.retryFailed))
+                summaries.append(try SweepEngine(store: store, options: sweepOptions).execute(
+                    sweep: sweep, retryFailed: options.retryFailed, currentKeys: current.planKeys[sweep]))
                 if stop.isRequested { break }
             }
         }
@@ -53,8 +58,11 @@ enum SweepExecution {
 
         var anyFailed = false
         for s in summaries {
-            let states = JobState.allCases.map { "\(s.states[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
-            io.print("sweep \(s.sweep): \(s.jobsInSweep) jobs (\(states))")
+            io.print("sweep \(s.sweep): \(s.jobsInSweep) jobs (\(describeStates(s.states)))")
+            let superseded = s.superseded.values.reduce(0, +)
+            if superseded > 0 {
+                io.print("  \(superseded) superseded job(s) not in the current plan left alone (\(describeStates(s.superseded)))")
+            }
             var line = "this run: \(s.inserted) new job(s), \(s.succeeded) done, \(s.failedThisRun.count) failed, "
                 + "\(s.skippedThisRun) skipped in \(formatDuration(s.wallSeconds))"
             if !s.requeuedStale.isEmpty { line += "; \(s.requeuedStale.count) re-queued from a dead process" }

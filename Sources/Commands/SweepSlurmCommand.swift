@@ -147,9 +147,11 @@ public struct SweepSlurmCommand: Command {
             throw RuntimeError("the merge job \(mergeID) ended without writing \(storePath); see \(submission.logDirectory)/merge.log")
         }
         let merged = try ResultStore(path: storePath, access: .readOnly)
-        let counts = try merged.stateCounts(sweep: manifest.name)
-        let done = counts[.done] ?? 0, failed = counts[.failed] ?? 0
-        let total = counts.values.reduce(0, +)
+        // The plan's jobs only: done jobs superseded by an earlier manifest do not make this one complete.
+        let keys = plan.keys
+        let planned = try merged.jobs(sweep: manifest.name).filter { keys.contains($0.key) }
+        let done = planned.filter { $0.state == .done }.count, failed = planned.filter { $0.state == .failed }.count
+        let total = planned.count
         result["done"] = JSONValue(done)
         result["failed"] = JSONValue(failed)
         result["total"] = JSONValue(total)

@@ -183,12 +183,13 @@ extension ResultStore {
         }
     }
 
-    /// Claims the oldest pending job whose parent is done (or that has no parent), optionally within a sweep and
-    /// kinds; nil when none is ready.
-    public func claimNextReady(sweep: String? = nil, kinds: [String]? = nil) throws -> JobRecord? {
+    /// Claims the oldest pending job whose parent is done (or that has no parent), optionally within a sweep, kinds
+    /// and a key scope (the current plan's jobs); nil when none is ready.
+    public func claimNextReady(sweep: String? = nil, kinds: [String]? = nil, within scope: JobKeyScope? = nil) throws -> JobRecord? {
         var conditions = ["j.state = 'pending'", "(j.parent_key IS NULL OR p.state = 'done')"]
         var bindings: [SQLValue] = []
         if let sweep { conditions.append("j.sweep = ?"); bindings.append(.text(sweep)) }
+        if let scope { conditions.append(scopeCondition(scope, column: "j.key")) }
         if let kinds {
             if kinds.isEmpty { return nil }
             conditions.append("j.kind IN (\(kinds.map { _ in "?" }.joined(separator: ", ")))")
@@ -227,17 +228,18 @@ extension ResultStore {
         }
     }
 
-    /// Marks every pending descendant of `key` failed with `reason` (their ancestor failed, so they cannot run);
-    /// returns their keys.
+    /// Marks every pending descendant of `key` (within `scope` when given: descendants outside it stay untouched)
+    /// failed with `reason` (their ancestor failed, so they cannot run); returns their keys.
     @discardableResult
-    public func failPendingDescendants(of key: String, reason: String) throws -> [String] {
+    public func failPendingDescendants(of key: String, reason: String, within scope: JobKeyScope? = nil) throws -> [String] {
         try write {
             try database.transaction {
+                let inScope = scope.map { " AND " + scopeCondition($0, column: "jobs.key") } ?? ""
                 let keys = try database.query("""
                     WITH RECURSIVE below(key) AS (
                         SELECT key FROM jobs WHERE parent_key = ?
                         UNION SELECT j.key FROM jobs j JOIN below b ON j.parent_key = b.key)
-                    SELECT jobs.key FROM jobs JOIN below USING (key) WHERE jobs.state = 'pending' ORDER BY jobs.rowid
+                    SELECT jobs.key FROM jobs JOIN below USING (key) WHERE jobs.state = 'pending'\(inScope) ORDER BY jobs.rowid
                     """, [.text(key)]) { $0.string(at: 0) ?? "" }
                 let update = try database.prepare("UPDATE jobs SET state = 'failed', error = ?, finished_at = ? WHERE key = ? AND state = 'pending'")
                 let time = now()
@@ -247,12 +249,13 @@ extension ResultStore {
         }
     }
 
-    /// Failed jobs back to pending (`resume --retry-failed`); attempts are kept. Returns their keys.
+    /// Failed jobs (of `sweep`, within `scope`, when given) back to pending (`resume --retry-failed`); attempts are
+    /// kept. Returns their keys.
     @discardableResult
-    public func requeueFailed(sweep: String? = nil) throws -> [String] {
+    public func requeueFailed(sweep: String? = nil, within scope: JobKeyScope? = nil) throws -> [String] {
         try write {
             try database.transaction {
-                let filter = sweep == nil ? "" : " AND sweep = ?"
+                let filter = (sweep == nil ? "" : " AND sweep = ?") + (scope.map { " AND " + scopeCondition($0, column: "key") } ?? "")
                 let bindings: [SQLValue] = sweep.map { [.text($0)] } ?? []
                 let keys = try database.query("SELECT key FROM jobs WHERE state = 'failed'\(filter) ORDER BY rowid", bindings) { $0.string(at: 0) ?? "" }
                 try database.run("UPDATE jobs SET state = 'pending', owner_pid = NULL, owner_host = NULL, heartbeat_at = NULL WHERE state = 'failed'\(filter)", bindings)

@@ -4,6 +4,9 @@
 // Merge rule, per job key: a job absent here is copied with its metrics and artifacts; a job present here but not
 // done is replaced by the shard's copy when the shard's is done (with the shard's metrics and artifacts); a job done
 // here is never touched. So merging is idempotent and the order of shards does not matter for done work.
+// A sweep is copied when absent; when both stores have it with different manifests, the later registration's
+// manifest wins (`updated_at`), so the merged store of a resubmitted, edited manifest holds the manifest its shards
+// ran — what `pareto`, `plot` and `status` plan to tell current jobs from superseded ones.
 // Artifact blobs are copied as stored (no recompression) and verified when read, as always.
 
 import Basics
@@ -37,6 +40,11 @@ extension ResultStore {
                 try database.transaction {
                     try database.execute("PRAGMA defer_foreign_keys = ON")
                     let sweeps = try database.run("INSERT INTO main.sweeps SELECT * FROM shard.sweeps WHERE name NOT IN (SELECT name FROM main.sweeps)")
+                    try database.run("""
+                        UPDATE main.sweeps AS m SET manifest_json = s.manifest_json, manifest_sha256 = s.manifest_sha256, updated_at = s.updated_at
+                        FROM shard.sweeps AS s
+                        WHERE s.name = m.name AND s.manifest_sha256 <> m.manifest_sha256 AND s.updated_at > m.updated_at
+                        """)
                     // Keys to take from the shard: absent here, or not done here but done there.
                     try database.execute("""
                         CREATE TEMP TABLE merge_keys AS
@@ -72,9 +80,10 @@ extension ResultStore {
         }
     }
 
-    /// Jobs per state (every state present, zero included), optionally within one sweep.
-    public func stateCounts(sweep: String? = nil) throws -> [JobState: Int] {
-        let filter = sweep == nil ? "" : " WHERE sweep = ?"
+    /// Jobs per state (every state present, zero included), optionally within one sweep and a key scope.
+    public func stateCounts(sweep: String? = nil, within scope: JobKeyScope? = nil) throws -> [JobState: Int] {
+        let conditions = (sweep == nil ? [] : ["sweep = ?"]) + (scope.map { [scopeCondition($0, column: "key")] } ?? [])
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         return try read {
             var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
             for (state, count) in try database.query("SELECT state, COUNT(*) FROM jobs\(filter) GROUP BY state",

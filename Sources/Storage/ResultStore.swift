@@ -27,6 +27,8 @@ public final class ResultStore: @unchecked Sendable {
     let database: Database
     private let writerLock: WriterLock?
     let lock = NSRecursiveLock()
+    /// Key scopes made on this connection so far (names their temp tables; ResultStore+KeyScope.swift).
+    var keyScopeCount = 0
     /// The clock for every timestamp the store writes (seconds since the Unix epoch); tests replace it.
     var now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
 

@@ -8,6 +8,9 @@
 // pending descendants are `failed` with `skipped: ...`, and the sweep goes on. A stop request (SIGINT) stops
 // launching new jobs; running ones either finish and are recorded or, when they poll the request (training
 // loops do, between steps), stop and go back to pending — the store stays consistent either way.
+//
+// Given the current plan's keys, the engine claims, skips, retries and counts only those jobs: jobs an edited
+// manifest or a changed preset default superseded (CurrentJobs.swift) stay as they are, pending ones included.
 
 import Basics
 import Foundation
@@ -74,6 +77,7 @@ public struct FailedJob: Sendable, Equatable {
 
 public struct SweepRunSummary: Sendable {
     public let sweep: String
+    /// Jobs of the sweep in the current plan (every job of the sweep when run without one).
     public var jobsInSweep = 0
     /// Jobs the plan added to the store in this run (0 when rerunning a finished manifest).
     public var inserted = 0
@@ -87,8 +91,10 @@ public struct SweepRunSummary: Sendable {
     public var wallSeconds = 0.0
     /// Σ of the workers' compute time for the jobs of this run (to measure orchestration overhead).
     public var jobSeconds = 0.0
-    /// Per state, for the sweep, at the end.
+    /// Per state, for the sweep's jobs in the current plan (all of them when run without one), at the end.
     public var states: [JobState: Int] = [:]
+    /// Per state, the sweep's jobs outside the current plan (superseded, left alone); empty without a plan.
+    public var superseded: [JobState: Int] = [:]
 
     public var hasFailures: Bool { (states[.failed] ?? 0) > 0 }
 }
@@ -114,21 +120,24 @@ public final class SweepEngine {
         Compute.setThreads(threadsPerJob(jobs: jobs, requested: requested))
     }
 
-    /// Registers the plan's sweep, inserts its new jobs, then executes.
-    public func run(_ plan: SweepPlan, retryFailed: Bool = false) throws -> SweepRunSummary {
+    /// Registers the plan's sweep, inserts its new jobs, then executes the jobs of `currentKeys`: the whole
+    /// manifest's plan (default: `plan`'s own keys; a shard passes its whole plan's).
+    public func run(_ plan: SweepPlan, retryFailed: Bool = false, currentKeys: Set<String>? = nil) throws -> SweepRunSummary {
         try store.registerSweep(name: plan.manifest.name, manifest: plan.manifest.json)
         let inserted = try store.insertJobsIfAbsent(sweep: plan.manifest.name, plan.jobs)
-        var summary = try execute(sweep: plan.manifest.name, retryFailed: retryFailed)
+        var summary = try execute(sweep: plan.manifest.name, retryFailed: retryFailed, currentKeys: currentKeys ?? plan.keys)
         summary.inserted = inserted
         return summary
     }
 
-    /// Executes the pending (and, with `retryFailed`, failed) jobs of a sweep already in the store.
-    public func execute(sweep: String, retryFailed: Bool) throws -> SweepRunSummary {
+    /// Executes the pending (and, with `retryFailed`, failed) jobs of a sweep already in the store — only those in
+    /// `currentKeys` when given (the others are superseded: never claimed, skipped or retried; counted apart).
+    public func execute(sweep: String, retryFailed: Bool, currentKeys: Set<String>? = nil) throws -> SweepRunSummary {
         let start = Date()
         var summary = SweepRunSummary(sweep: sweep)
+        let scope = try currentKeys.map { try store.makeKeyScope($0) }
         summary.requeuedStale = try store.requeueStaleRunning(heartbeatTimeoutSeconds: options.staleAfterSeconds)
-        if retryFailed { summary.requeuedFailed = try store.requeueFailed(sweep: sweep) }
+        if retryFailed { summary.requeuedFailed = try store.requeueFailed(sweep: sweep, within: scope) }
 
         let completions = CompletionQueue()
         var running: [String: JobRecord] = [:]
@@ -138,7 +147,7 @@ public final class SweepEngine {
 
         // Counted once, then kept up to date from this run's outcomes: a query per event would make a sweep of
         // n jobs cost O(n²) (paper.json has ~130,000 jobs).
-        let initial = try store.jobStateCounts(sweep: sweep)
+        let initial = try store.stateCounts(sweep: sweep, within: scope)
         let total = initial.values.reduce(0, +)
         func report(_ event: String?) throws {
             guard let progress = options.progress else { return }
@@ -152,12 +161,12 @@ public final class SweepEngine {
         while true {
             // Launch while there is room, work is ready and no stop was requested.
             while running.count < options.jobs, !options.stop.isRequested,
-                  let job = try store.claimNextReady(sweep: sweep) {
+                  let job = try store.claimNextReady(sweep: sweep, within: scope) {
                 let inputs: JobInputs
                 do {
                     inputs = try loadInputs(job)
                 } catch {
-                    try recordFailure(job, reason: "cannot load the inputs: " + describeError(error), into: &summary)
+                    try recordFailure(job, reason: "cannot load the inputs: " + describeError(error), scope: scope, into: &summary)
                     recorded += 1
                     try report("failed \(job.kind) \(job.key.prefix(12)): cannot load the inputs")
                     continue
@@ -193,7 +202,7 @@ public final class SweepEngine {
                     _ = try store.requeueStaleRunning(heartbeatTimeoutSeconds: .infinity, ownKeysRunning: Set(running.keys))
                     try report("interrupted \(job.kind) \(job.key.prefix(12)); back to pending")
                 case .failure(let error):
-                    try recordFailure(job, reason: describeError(error), into: &summary)
+                    try recordFailure(job, reason: describeError(error), scope: scope, into: &summary)
                     try report("failed \(job.kind) \(job.key.prefix(12)): \(describeError(error))")
                 }
             }
@@ -203,17 +212,21 @@ public final class SweepEngine {
             }
         }
         summary.interrupted = options.stop.isRequested
-        summary.states = try store.jobStateCounts(sweep: sweep)
+        summary.states = try store.stateCounts(sweep: sweep, within: scope)
         summary.jobsInSweep = summary.states.values.reduce(0, +)
+        if scope != nil {
+            let all = try store.stateCounts(sweep: sweep)
+            summary.superseded = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, (all[$0] ?? 0) - (summary.states[$0] ?? 0)) })
+        }
         summary.wallSeconds = Date().timeIntervalSince(start)
         return summary
     }
 
-    private func recordFailure(_ job: JobRecord, reason: String, into summary: inout SweepRunSummary) throws {
+    private func recordFailure(_ job: JobRecord, reason: String, scope: JobKeyScope?, into summary: inout SweepRunSummary) throws {
         try store.fail(key: job.key, reason: reason)
         summary.failedThisRun.append(FailedJob(key: job.key, kind: job.kind, reason: reason, attempts: job.attempts))
         let skipped = try store.failPendingDescendants(
-            of: job.key, reason: "skipped: its \(job.kind) ancestor \(job.key.prefix(12)) failed: \(reason)")
+            of: job.key, reason: "skipped: its \(job.kind) ancestor \(job.key.prefix(12)) failed: \(reason)", within: scope)
         summary.skippedThisRun += skipped.count
     }
 
@@ -260,17 +273,5 @@ final class CompletionQueue: @unchecked Sendable {
         let taken = items
         items.removeAll()
         return taken
-    }
-}
-
-extension ResultStore {
-    /// Jobs per state within one sweep (every state present, zero included).
-    public func jobStateCounts(sweep: String) throws -> [JobState: Int] {
-        var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
-        for row in try rows("SELECT state, COUNT(*) FROM jobs WHERE sweep = ? GROUP BY state", [.text(sweep)]) {
-            guard case .text(let s) = row[0], let state = JobState(rawValue: s), case .integer(let n) = row[1] else { continue }
-            counts[state] = Int(n)
-        }
-        return counts
     }
 }

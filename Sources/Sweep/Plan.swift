@@ -31,7 +31,10 @@ public struct SweepPlan: Sendable {
     public var keys: Set<String> { Set(jobs.map(\.key)) }
 
     /// Expands `manifest`. Unknown models or tasks are errors naming the manifest path of the experiment.
-    public static func make(_ manifest: Manifest, dataDirectory: String) throws -> SweepPlan {
+    /// `checkingInitFolders: false` skips reading the pretrained checkpoint folders (`init`): only their paths enter
+    /// the keys, so the plan is the same, and a stored manifest still plans where the folder is gone or relative
+    /// to another working directory (CurrentJobs).
+    public static func make(_ manifest: Manifest, dataDirectory: String, checkingInitFolders: Bool = true) throws -> SweepPlan {
         var jobs: [JobSpec] = []
         var seen: Set<String> = []
         // Seed keys: the engine seeds a job's random streams from its key, so a key that changes only because a
@@ -85,11 +88,13 @@ public struct SweepPlan: Sendable {
             }
             // A pretrained preset needs its checkpoint folder (`init`), checked now rather than when the job runs.
             if let preset = backend as? PresetBackend {
-                do {
-                    try preset.validateInit(model: experiment.model, directory: experiment.training.initDirectory)
-                } catch {
-                    let shown = experiment.training.initDirectory.map { " = \"\($0)\"" } ?? ""
-                    throw InputError(file: manifest.file, place: "", problem: "\(place).init\(shown): \(describeError(error))")
+                if checkingInitFolders {
+                    do {
+                        try preset.validateInit(model: experiment.model, directory: experiment.training.initDirectory)
+                    } catch {
+                        let shown = experiment.training.initDirectory.map { " = \"\($0)\"" } ?? ""
+                        throw InputError(file: manifest.file, place: "", problem: "\(place).init\(shown): \(describeError(error))")
+                    }
                 }
             } else if let directory = experiment.training.initDirectory {
                 throw InputError(file: manifest.file, place: "", problem: "\(place).init = \"\(directory)\"; expected no value: "

@@ -54,11 +54,14 @@ public struct SweepResults: Sendable {
     public let fineTunes: [(model: String, task: String, seed: Int, lambda: Double, metrics: [String: Double])]
     /// Capture-trace jobs that are done: plane histograms.
     public let traces: [(model: String, task: String, lambda: Double, histogram: [Double])]
+    /// Done jobs (of any kind) left out because they are superseded (CurrentJobs); 0 when everything was loaded.
+    public var supersededLeftOut = 0
 
     public static let hardwareParameterNames = HardwareGrid.parameters.map(\.name)
 
-    /// The results of `sweep` (nil = every sweep in the store), displayed under `name` (default: the sweep).
-    public static func load(store: ResultStore, sweep: String?, name: String? = nil) throws -> SweepResults {
+    /// The results of `sweep` (nil = every sweep in the store), displayed under `name` (default: the sweep). With
+    /// `current`, jobs it calls superseded are left out (and counted in `supersededLeftOut`); nil loads every job.
+    public static func load(store: ResultStore, sweep: String?, name: String? = nil, current: CurrentJobs? = nil) throws -> SweepResults {
         let all = try store.jobs()
         let byKey = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
         var metrics: [String: [String: Double]] = [:]
@@ -84,7 +87,14 @@ public struct SweepResults: Sendable {
         var rows: [ResultRow] = []
         var fineTunes: [(String, String, Int, Double, [String: Double])] = []
         var traces: [(String, String, Double, [Double])] = []
+        var supersededLeftOut = 0
         for job in all where (sweep == nil || job.sweep == sweep) && job.state == .done {
+            // A current job's ancestors are current (its key hashes theirs), so leaving out superseded jobs here
+            // never breaks the parent chains followed below.
+            if let current, current.isSuperseded(job) {
+                supersededLeftOut += 1
+                continue
+            }
             switch JobKind(rawValue: job.kind) {
             case .fineTune?:
                 guard let dense = job.parentKey.flatMap({ byKey[$0] }) else { continue }
@@ -138,6 +148,7 @@ public struct SweepResults: Sendable {
                 continue
             }
         }
-        return SweepResults(sweep: name ?? sweep ?? "all", rows: rows, fineTunes: fineTunes, traces: traces)
+        return SweepResults(sweep: name ?? sweep ?? "all", rows: rows, fineTunes: fineTunes, traces: traces,
+                            supersededLeftOut: supersededLeftOut)
     }
 }

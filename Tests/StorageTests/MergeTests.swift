@@ -51,6 +51,29 @@ private func shard(at path: String, done: [String], pending: [String], failed: [
         #expect(try main.job(key: "a1")?.state == .done)
     }
 
+    /// A resubmitted, edited manifest reaches the merged store: the later registration wins, an older one does not
+    /// overwrite it (pareto and status judge superseded jobs by the stored manifest).
+    @Test func theLaterRegisteredManifestWins() throws {
+        let dir = try TemporaryDirectory()
+        func store(_ name: String, manifest: JSONValue, at seconds: Double) throws -> ResultStore {
+            let clock = ManualClock()
+            clock.advance(seconds)
+            let store = try ResultStore(path: dir.file(name), access: .write(), clock: { clock.seconds })
+            try store.registerSweep(name: "s", manifest: manifest)
+            return store
+        }
+        let main = try store("main.sqlite", manifest: ["lambdas": [1]], at: 100)
+        _ = try store("older.sqlite", manifest: ["lambdas": [0]], at: 50)
+        _ = try store("newer.sqlite", manifest: ["lambdas": [2]], at: 200)
+        _ = try main.merge(shardAt: dir.file("older.sqlite"))
+        #expect(try main.sweepManifest(name: "s") == ["lambdas": [1]])
+        _ = try main.merge(shardAt: dir.file("newer.sqlite"))
+        #expect(try main.sweepManifest(name: "s") == ["lambdas": [2]])
+        _ = try main.merge(shardAt: dir.file("older.sqlite"))
+        #expect(try main.sweepManifest(name: "s") == ["lambdas": [2]])
+        #expect(try main.rows("SELECT updated_at FROM sweeps") == [[.real(1_700_000_200)]])
+    }
+
     @Test func aForeignShardIsRefusedByName() throws {
         let dir = try TemporaryDirectory()
         let bogus = dir.file("bogus.sqlite")
