@@ -1,5 +1,5 @@
-// `leopard reprice --energy-table NAME|FILE [--store PATH] [--sweep NAME] [--csv PATH] [--json]`: the energy
-// figures of every stored hardware evaluation under another energy table, from the action counts the sweep stored,
+// `leopard reprice --energy-table NAME|FILE [--store PATH] [--sweep NAME] [--csv PATH] [--include-superseded] [--json]`:
+// the energy figures of every current stored hardware evaluation under another energy table, from the action counts the sweep stored,
 // without re-simulating (Sweep.Repricing). Read-only on the store; writes one CSV.
 
 import AcceleratorModel
@@ -11,7 +11,7 @@ import Sweep
 public struct RepriceCommand: Command {
     public static let configuration = CommandConfiguration(
         name: "reprice", abstract: "Re-price a sweep's stored hardware points with another energy table (no re-simulation).",
-        usage: "--energy-table NAME|FILE [--store PATH] [--sweep NAME] [--csv PATH] [--json]",
+        usage: "--energy-table NAME|FILE [--store PATH] [--sweep NAME] [--csv PATH] [--include-superseded] [--json]",
         discussion: """
         Every feasible hardware evaluation of learned thresholds stored its action counts per mode (bit-plane
         additions, termination checks, SRAM bits per buffer, DRAM bytes, exponentials, V MACs, FIFO pushes). Energy
@@ -19,12 +19,15 @@ public struct RepriceCommand: Command {
         stored had it used that table. The CSV has one row per point: its identity and hardware parameters, the
         stored table's energy and reduction, the new table's energy, baseline energy, energy reduction (pruning +
         early termination, and pruning only), and the new energy of each action. The store is opened read-only.
+        As pareto and plot, it uses only the jobs the stored manifest plans with this build unless
+        --include-superseded (a note on stderr says how many done jobs were left out).
         """,
         arguments: [
             ArgumentHelp("--energy-table NAME|FILE", "The table to price with: 45nm, 7nm or a JSON file of the same schema."),
             ArgumentHelp("--store PATH", "Result store (default: the only results/*.sqlite)."),
             ArgumentHelp("--sweep NAME", "Only this sweep of the store (default: every sweep)."),
             ArgumentHelp("--csv PATH", "Output CSV (default results/<store name>/reprice-<table name>.csv)."),
+            includeSupersededHelp,
             ArgumentHelp("--json", "Print a summary as one JSON object."),
         ])
 
@@ -32,6 +35,7 @@ public struct RepriceCommand: Command {
     let store: String?
     let sweep: String?
     let csv: String?
+    let includeSuperseded: Bool
     let json: Bool
 
     public init(arguments: inout Arguments) throws {
@@ -42,6 +46,7 @@ public struct RepriceCommand: Command {
         store = try arguments.option("--store")
         sweep = try arguments.option("--sweep")
         csv = try arguments.option("--csv")
+        includeSuperseded = try arguments.flag("--include-superseded")
         json = try arguments.flag("--json")
     }
 
@@ -52,7 +57,8 @@ public struct RepriceCommand: Command {
         if let sweep, try !store.sweepNames().contains(sweep) {
             throw UsageError("\(path) has no sweep named \(sweep) (it has: \(try store.sweepNames().joined(separator: ", ")))")
         }
-        let points = try Repricing.reprice(store: store, storePath: path, sweep: sweep, table: table)
+        let results = try loadSweepResults(store: store, sweep: sweep, includeSuperseded: includeSuperseded, io: io)
+        let points = try Repricing.reprice(store: store, storePath: path, results: results, table: table)
         let csvPath = csv ?? "results/\(SweepPaths.stem(ofStore: path))/reprice-\(SweepPlots.fileSafe(table.name)).csv"
         try SweepPaths.makeParentDirectory(of: csvPath)
         try Repricing.csv(points, tableName: table.name).write(toFile: csvPath, atomically: true, encoding: .utf8)

@@ -1,11 +1,11 @@
-// Telling current jobs from superseded ones (Sweep.CurrentJobs) for `pareto`, `plot`, `status` and `sweep resume`,
+// Telling current jobs from superseded ones (Sweep.CurrentJobs) for `pareto`, `plot`, `reprice`, `status` and `sweep resume`,
 // with the one-line notes they print on stderr (never stdout, which may carry JSON).
 
 import Basics
 import Storage
 import Sweep
 
-/// `--include-superseded`, shared by pareto and plot.
+/// `--include-superseded`, shared by pareto, plot and reprice.
 let includeSupersededHelp = ArgumentHelp(
     "--include-superseded",
     "Also use superseded jobs (done jobs the stored manifest no longer plans).")
@@ -22,11 +22,12 @@ func loadCurrentJobs(store: ResultStore, io: CommandIO, fallback: String) throws
     return current
 }
 
-/// The results `pareto` and `plot` draw: current jobs only unless `includeSuperseded`, with one stderr line saying
+/// The results `pareto`, `plot` and `reprice` use: current jobs only unless `includeSuperseded`, with one stderr line saying
 /// how many superseded done jobs were left out.
-func loadSweepResults(store: ResultStore, name: String, includeSuperseded: Bool, io: CommandIO) throws -> SweepResults {
+func loadSweepResults(store: ResultStore, sweep: String? = nil, name: String? = nil, includeSuperseded: Bool,
+                      io: CommandIO) throws -> SweepResults {
     let current = includeSuperseded ? nil : try loadCurrentJobs(store: store, io: io, fallback: "including every job")
-    let results = try SweepResults.load(store: store, sweep: nil, name: name, current: current)
+    let results = try SweepResults.load(store: store, sweep: sweep, name: name, current: current)
     if results.supersededLeftOut > 0 {
         io.printError("note: left out \(results.supersededLeftOut) superseded done job(s) (not planned by the stored manifest: "
                       + "an edited manifest or a changed preset default); --include-superseded includes them")

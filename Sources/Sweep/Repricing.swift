@@ -38,7 +38,12 @@ public enum Repricing {
     /// Every feasible learned-threshold point of `sweep` (nil = all sweeps) in `store`, priced with `table`.
     /// A missing or malformed `counts` artifact is an error naming the store and the job.
     public static func reprice(store: ResultStore, storePath: String, sweep: String?, table: EnergyTable) throws -> [RepricedPoint] {
-        let results = try SweepResults.load(store: store, sweep: sweep)
+        try reprice(store: store, storePath: storePath, results: SweepResults.load(store: store, sweep: sweep), table: table)
+    }
+
+    /// The feasible learned-threshold points of `results` (loaded from `store`, e.g. without superseded jobs),
+    /// priced with `table`.
+    public static func reprice(store: ResultStore, storePath: String, results: SweepResults, table: EnergyTable) throws -> [RepricedPoint] {
         var points: [RepricedPoint] = []
         for row in results.rows where row.method == .learned && row.feasible {
             let place = "job \(row.jobKey.prefix(12)), artifact counts"

@@ -1,5 +1,5 @@
-// Superseded jobs at the command line: a toy store run with manifest A, then with A minus one λ (B). pareto and
-// plot use B's jobs unless --include-superseded, with one note on stderr; status counts the superseded jobs;
+// Superseded jobs at the command line: a toy store run with manifest A, then with A minus one λ (B). pareto,
+// plot and reprice use B's jobs unless --include-superseded, with one note on stderr; status counts the superseded jobs;
 // run and resume leave a superseded pending job alone; a stored manifest this build cannot plan falls back to
 // every job with a note.
 
@@ -52,6 +52,20 @@ import Testing
         #expect(second.stdout.contains("4 superseded job(s) not in the current plan left alone (0 pending, 0 running, 4 done, 0 failed)"),
                 "\(second.stdout)")
         return (box, b)
+    }
+
+    @Test func repriceUsesOnlyCurrentJobsUnlessAsked() throws {
+        let (box, _) = try Self.editedStore()
+        let current = runLeopard(["reprice", "--energy-table", "7nm", "--store", box.store, "--csv", box.dir + "/r.csv", "--json"])
+        #expect(current.exitCode == 0, "\(current.stderr)")
+        #expect(current.stderr.contains("note: left out 4 superseded done job(s)"), "\(current.stderr)")
+        #expect(try JSONParser.parse(current.stdout)["points"] == .integer(2))  // λ 0.1's 2 learned hw-evals
+        #expect(try box.lambdas("r.csv") == ["0.100000"])
+        let all = runLeopard(["reprice", "--energy-table", "7nm", "--store", box.store, "--csv", box.dir + "/all.csv",
+                              "--include-superseded", "--json"])
+        #expect(all.exitCode == 0 && all.stderr.isEmpty, "\(all.stderr)")
+        #expect(try JSONParser.parse(all.stdout)["points"] == .integer(4))
+        #expect(try box.lambdas("all.csv") == ["0.100000", "0.500000"])
     }
 
     @Test func paretoAndPlotUseOnlyCurrentJobsUnlessAsked() throws {
