@@ -32,7 +32,7 @@ public struct TrainCommand: Command {
             ArgumentHelp("--target-gains η,κ", "with a target: integral and proportional gains of the λ controller, in units of the starting λ (default: 2,50)"),
             ArgumentHelp("--target-overall", "with a target: steer one λ for the overall prune rate instead of one λ per layer toward R"),
             ArgumentHelp("--epochs N", "dense training epochs (default: the preset's)"),
-            ArgumentHelp("--training-subset N|all", "GLUE encoder presets: train (dense and fine-tune) on the first N examples of a seeded shuffle of the training split, or on all of it (default: the preset's, 16,000 for bert-tiny and albert-tiny, 8,000 for bert-mini)"),
+            ArgumentHelp("--training-subset N|all", "GLUE encoder presets: train (dense and fine-tune) on the first N examples of a seeded shuffle of the training split, or on all of it (default: the preset's, 16,000 for bert-tiny, bert-mini and albert-tiny)"),
             ArgumentHelp("--fine-tune-epochs N", "threshold fine-tuning epochs per λ (default: the preset's)"),
             ArgumentHelp("--fine-tune-steps N", "stop each fine-tune after N steps (default: the preset's cap, if any)"),
             ArgumentHelp("--control", "also fine-tune the dense weights WITHOUT thresholds for the same steps (control metric)"),

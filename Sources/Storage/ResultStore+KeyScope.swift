@@ -41,6 +41,12 @@ extension ResultStore {
         }
     }
 
+    /// Drops the scope's TEMP table (the scope must not be used afterwards).
+    public func dropKeyScope(_ scope: JobKeyScope) throws {
+        precondition(scope.store == ObjectIdentifier(self), "\(path): a JobKeyScope made by another ResultStore")
+        try write { try database.execute("DROP TABLE IF EXISTS temp.\(scope.table)") }
+    }
+
     /// The scope's condition on `column`, checking that the scope was made by this store (programmer error).
     func scopeCondition(_ scope: JobKeyScope, column: String) -> String {
         precondition(scope.store == ObjectIdentifier(self), "\(path): a JobKeyScope made by another ResultStore")

@@ -40,10 +40,14 @@ extension ResultStore {
                 try database.transaction {
                     try database.execute("PRAGMA defer_foreign_keys = ON")
                     let sweeps = try database.run("INSERT INTO main.sweeps SELECT * FROM shard.sweeps WHERE name NOT IN (SELECT name FROM main.sweeps)")
+                    // Correlated subqueries rather than UPDATE … FROM, which needs SQLite 3.33 (clusters still run 3.26).
                     try database.run("""
-                        UPDATE main.sweeps AS m SET manifest_json = s.manifest_json, manifest_sha256 = s.manifest_sha256, updated_at = s.updated_at
-                        FROM shard.sweeps AS s
-                        WHERE s.name = m.name AND s.manifest_sha256 <> m.manifest_sha256 AND s.updated_at > m.updated_at
+                        UPDATE main.sweeps SET
+                            manifest_json = (SELECT s.manifest_json FROM shard.sweeps s WHERE s.name = main.sweeps.name),
+                            manifest_sha256 = (SELECT s.manifest_sha256 FROM shard.sweeps s WHERE s.name = main.sweeps.name),
+                            updated_at = (SELECT s.updated_at FROM shard.sweeps s WHERE s.name = main.sweeps.name)
+                        WHERE EXISTS (SELECT 1 FROM shard.sweeps s WHERE s.name = main.sweeps.name
+                                      AND s.manifest_sha256 <> main.sweeps.manifest_sha256 AND s.updated_at > main.sweeps.updated_at)
                         """)
                     // Keys to take from the shard: absent here, or not done here but done there.
                     try database.execute("""

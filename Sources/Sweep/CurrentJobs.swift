@@ -45,10 +45,11 @@ public struct CurrentJobs: Sendable {
         return try SweepPlan.make(manifest, dataDirectory: manifest.dataDirectory ?? "data", checkingInitFolders: false)
     }
 
-    /// True when `job`'s sweep has a known plan and that plan lacks the job's key.
+    /// True when `job`'s sweep has a known plan, that plan lacks the job's key, and no other sweep's plan has it
+    /// either (a key is one job however many sweeps plan it; its row names the sweep that inserted it first).
     public func isSuperseded(_ job: JobRecord) -> Bool {
-        guard let keys = planKeys[job.sweep] else { return false }
-        return !keys.contains(job.key)
+        guard let keys = planKeys[job.sweep], !keys.contains(job.key) else { return false }
+        return !planKeys.values.contains { $0.contains(job.key) }
     }
 
     /// Superseded jobs per state (every state present, zero included) among `jobs`.

@@ -136,8 +136,13 @@ public final class SweepEngine {
         let start = Date()
         var summary = SweepRunSummary(sweep: sweep)
         let scope = try currentKeys.map { try store.makeKeyScope($0) }
+        defer { if let scope { try? store.dropKeyScope(scope) } }
+        // With a plan, its keys alone say what to run: a key is one job however many sweeps plan it, and its row
+        // belongs to the sweep that inserted it first, so a sweep filter would leave another sweep's planned jobs
+        // (shared with an edited sweep) pending for good. Without a plan, the sweep's own rows.
+        let owner: String? = scope == nil ? sweep : nil
         summary.requeuedStale = try store.requeueStaleRunning(heartbeatTimeoutSeconds: options.staleAfterSeconds)
-        if retryFailed { summary.requeuedFailed = try store.requeueFailed(sweep: sweep, within: scope) }
+        if retryFailed { summary.requeuedFailed = try store.requeueFailed(sweep: owner, within: scope) }
 
         let completions = CompletionQueue()
         var running: [String: JobRecord] = [:]
@@ -147,7 +152,7 @@ public final class SweepEngine {
 
         // Counted once, then kept up to date from this run's outcomes: a query per event would make a sweep of
         // n jobs cost O(n²) (paper.json has ~130,000 jobs).
-        let initial = try store.stateCounts(sweep: sweep, within: scope)
+        let initial = try store.stateCounts(sweep: owner, within: scope)
         let total = initial.values.reduce(0, +)
         func report(_ event: String?) throws {
             guard let progress = options.progress else { return }
@@ -161,7 +166,7 @@ public final class SweepEngine {
         while true {
             // Launch while there is room, work is ready and no stop was requested.
             while running.count < options.jobs, !options.stop.isRequested,
-                  let job = try store.claimNextReady(sweep: sweep, within: scope) {
+                  let job = try store.claimNextReady(sweep: owner, within: scope) {
                 let inputs: JobInputs
                 do {
                     inputs = try loadInputs(job)
@@ -212,11 +217,12 @@ public final class SweepEngine {
             }
         }
         summary.interrupted = options.stop.isRequested
-        summary.states = try store.stateCounts(sweep: sweep, within: scope)
+        summary.states = try store.stateCounts(sweep: owner, within: scope)
         summary.jobsInSweep = summary.states.values.reduce(0, +)
         if scope != nil {
-            let all = try store.stateCounts(sweep: sweep)
-            summary.superseded = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, (all[$0] ?? 0) - (summary.states[$0] ?? 0)) })
+            // The sweep's own rows outside its plan (left alone by this run).
+            let all = try store.stateCounts(sweep: sweep), ownCurrent = try store.stateCounts(sweep: sweep, within: scope)
+            summary.superseded = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, (all[$0] ?? 0) - (ownCurrent[$0] ?? 0)) })
         }
         summary.wallSeconds = Date().timeIntervalSince(start)
         return summary

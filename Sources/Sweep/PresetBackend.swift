@@ -45,6 +45,10 @@ public struct PresetBackend: ModelBackend {
 
     public init() {}
 
+    /// The encoders' training subsets before the subset entered the dense-train key (2026-12-05; bert-mini's then
+    /// changed from 8,000 to 16,000). A preset absent here (a new one) is always keyed.
+    static let trainingSubsetsBeforeKeying: [String: Int] = ["bert-tiny": 16_000, "albert-tiny": 16_000, "bert-mini": 8_000]
+
     public func family(model: String) -> String { Self.catalogue[model]?.family ?? model.split(separator: "-").first.map(String.init) ?? model }
 
     public func validate(model: String, task: String) throws {
@@ -68,8 +72,10 @@ public struct PresetBackend: ModelBackend {
         case .denseTrain:
             var recipe: [String: JSONValue] = ["epochs": JSONValue(p.epochs(for: task)), "learning_rate": JSONValue(p.learningRate),
                                                "batch_size": JSONValue(p.batchSize)]
-            // The GLUE encoders' training subset (the families' and MiniLM's are fixed per task in their code).
-            if let shape = Presets.encoderShapes[model] {
+            // The GLUE encoders' training subset (the families' and MiniLM's are fixed per task in their code), keyed
+            // only where it differs from the subset the preset had when recipes entered the keys, so that stores of
+            // presets whose subset never changed keep their keys (as `hidden_distillation` below).
+            if let shape = Presets.encoderShapes[model], Self.trainingSubsetsBeforeKeying[model] != shape.trainingSubset {
                 recipe["training_subset"] = shape.trainingSubset.map { JSONValue($0) } ?? .null
             }
             return .object(recipe)

@@ -166,7 +166,7 @@ extension Preset {
     /// its default subset (`leopard train --training-subset`). Dense and fine-tune epochs both read the subset.
     public func withTrainingSubset(_ examples: Int?) throws -> Preset {
         guard var shape = Presets.encoderShapes[name] else {
-            throw UsageError("--training-subset applies to the GLUE encoder presets (\(Presets.encoderShapes.keys.sorted().joined(separator: ", "))); \(name) has none")
+            throw UsageError("--training-subset applies to the GLUE encoder presets (\(Presets.encoderShapes.keys.sorted().joined(separator: ", "))); \(name)'s training data is fixed by its recipe")
         }
         if let examples, examples < batchSize {
             throw UsageError("--training-subset = \(examples); expected at least one batch (\(batchSize) examples) or all")

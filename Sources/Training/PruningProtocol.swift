@@ -270,6 +270,9 @@ public enum PruningProtocol {
             try parameters.load(from: file)
             denseEpochs = file.metadata["epochs"].flatMap { Int($0) } ?? denseEpochs
             metadata["epochs"] = String(denseEpochs)
+            // What the dense weights were trained on: a checkpoint from before the key existed leaves it unknown
+            // (the checkpoints this run writes then say nothing rather than this run's count).
+            metadata["training_examples"] = file.metadata["training_examples"]
             denseSteps = file.metadata["dense_steps"].flatMap { Int($0) } ?? 0
         } else {
             denseSteps = try train(task, epochs: settings.epochs, learningRate: Float(settings.preset.learningRate),

@@ -59,7 +59,7 @@ struct TrainCommandTests {
         Case(name: "training subset below a batch", argv: ["train", "--model", "bert-mini", "--task", "glue/sst2", "--training-subset", "10"],
              message: "--training-subset = 10; expected at least one batch (32 examples) or all"),
         Case(name: "training subset outside the encoders", argv: ["train", "--model", "memn2n", "--task", "babi/qa1", "--training-subset", "100"],
-             message: "--training-subset applies to the GLUE encoder presets (albert-tiny, bert-mini, bert-tiny); memn2n has none"),
+             message: "--training-subset applies to the GLUE encoder presets (albert-tiny, bert-mini, bert-tiny); memn2n's training data is fixed by its recipe"),
         Case(name: "unknown option", argv: ["train", "--model", "bert-tiny", "--task", "glue/sst2", "--fast"], message: "unknown option '--fast'"),
     ]
 

@@ -31,9 +31,14 @@ import Training
         #expect(try job("memn2n", .fineTune).parameters["recipe"]?["fine_tune_learning_rate"] == JSONValue(memn2n.fineTuneLearningRate))
         #expect(try job("bert-tiny", .denseTrain).parameters["recipe"]?["learning_rate"] == JSONValue(tiny.learningRate))
         #expect(try job("memn2n", .denseTrain).parameters["recipe"]?["epochs"] == JSONValue(memn2n.epochs(for: "babi/qa1")))
-        // The encoders' training subset is keyed too (a changed subset re-trains); the families have none.
-        #expect(try job("bert-tiny", .denseTrain).parameters["recipe"]?["training_subset"] == JSONValue(16_000))
+        // An encoder's training subset is keyed where it changed since keys began (bert-mini: 8,000 → 16,000), so
+        // its old dense models re-train; bert-tiny's never changed, so its keys stay; the families have none.
+        #expect(try job("bert-tiny", .denseTrain).parameters["recipe"]?["training_subset"] == nil)
         #expect(try job("memn2n", .denseTrain).parameters["recipe"]?["training_subset"] == nil)
+        let backend = PresetBackend()
+        let mini = Presets.encoderShapes["bert-mini"]?.trainingSubset
+        #expect(mini == 16_000 && backend.recipe(model: "bert-mini", task: "glue/sst2", stage: .denseTrain)?["training_subset"] == JSONValue(16_000))
+        #expect(backend.recipe(model: "albert-tiny", task: "glue/sst2", stage: .denseTrain)?["training_subset"] == nil)
         // Only the stages the defaults act on; the toy family has no recipe, so its keys are unchanged.
         #expect(try job("bert-tiny", .captureTrace).parameters["recipe"] == nil)
         for spec in plan.jobs where spec.parameters["model"]?.stringValue == "toy" { #expect(spec.parameters["recipe"] == nil) }

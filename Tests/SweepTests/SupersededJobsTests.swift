@@ -73,6 +73,42 @@ struct ManifestEdit: CustomTestStringConvertible, Sendable {
         #expect(untouched.count == gone.count && untouched.allSatisfy { $0.state == .pending && $0.attempts == 0 })
     }
 
+    /// Keys do not name a sweep: a job two sweeps plan is one row, owned by the sweep that inserted it first. Sweep t
+    /// planned with λ 0.1 and 0.5 (never run) and then edited to λ 0.1; sweep u plans what t first planned. u's run
+    /// must run the λ 0.5 jobs that t's row holds, and nothing is superseded while u plans them.
+    @Test func aJobAnotherSweepStillPlansIsRunAndCurrent() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("s.sqlite")
+        let original = try toyPlan(ManifestEdit.original), edited = try toyPlan(ManifestEdit.all[0].edited)
+        let other = try toyPlan(ManifestEdit.original.replacingOccurrences(of: "\"name\": \"t\"", with: "\"name\": \"u\""))
+        try #require(other.manifest.name == "u" && other.keys == original.keys)
+        do {
+            let store = try ResultStore(path: path, access: .write())
+            try store.registerSweep(name: "t", manifest: original.manifest.json)
+            try store.insertJobsIfAbsent(sweep: "t", original.jobs)
+        }
+        _ = try runPlan(edited, store: path)
+        let summary = try runPlan(other, store: path)
+        #expect(summary.states == [.pending: 0, .running: 0, .done: other.jobs.count, .failed: 0], "\(summary)")
+        #expect(summary.succeeded == other.jobs.count - edited.jobs.count)
+        let store = try ResultStore(path: path, access: .readOnly)
+        #expect(try store.jobs().allSatisfy { $0.state == .done && $0.sweep == "t" })
+        let current = try CurrentJobs.load(store: store)
+        #expect(try store.jobs().filter(current.isSuperseded).isEmpty)
+        #expect(try SweepResults.load(store: store, sweep: nil, current: current).supersededLeftOut == 0)
+    }
+
+    @Test func keyScopesAreDroppedAfterARun() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("s.sqlite")
+        let store = try ResultStore(path: path, access: .write())
+        let engine = SweepEngine(store: store, options: EngineOptions())
+        _ = try engine.run(try toyPlan(ManifestEdit.original))
+        _ = try engine.run(try toyPlan(ManifestEdit.all[0].edited))
+        let tables = try store.rows("SELECT name FROM sqlite_temp_master WHERE type = 'table' AND name LIKE 'job_key_scope_%'")
+        #expect(tables.isEmpty, "\(tables)")
+    }
+
     /// toy/fragile fails its fine-tuning for λ ≥ 1: the failure skips the current plan's descendants only, and
     /// --retry-failed retries only current jobs; the superseded hw-eval below the same trace keeps its record.
     @Test(arguments: [false, true])

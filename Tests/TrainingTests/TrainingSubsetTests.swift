@@ -29,7 +29,7 @@ import Testing
         let tiny = try #require(try Presets.named("bert-tiny").withTrainingSubset(64)
             .factory("glue/sst2", DataDirectory(path: root), 7) as? GlueEncoderTask)
         #expect(tiny.trainRows == small)
-        // The default (8,000 for bert-mini) exceeds this split: the whole split.
+        // The default (16,000) exceeds this split: the whole split.
         #expect(try rows(mini, root) == whole)
         // The override keeps the architecture.
         let bound = try mini.withTrainingSubset(64).factory("glue/sst2", DataDirectory(path: root), 1)
@@ -57,6 +57,20 @@ import Testing
         same.outputDirectory = nil
         same.denseCheckpoint = root + "/a/dense.safetensors"
         #expect(try PruningProtocol.run(same).first?.denseMetric == report.denseMetric)
+
+        // A checkpoint written before the key existed is accepted, and what this run writes does not claim a count.
+        let task = try first.preset.factory("glue/sst2", DataDirectory(path: root), first.seed)
+        try task.parameters.load(from: written)
+        var keyless = written.metadata
+        keyless["training_examples"] = nil
+        try task.parameters.write(path: root + "/keyless.safetensors", metadata: keyless)
+        var old = same
+        old.preset = try Presets.named("bert-tiny").withTrainingSubset(32)
+        old.denseCheckpoint = root + "/keyless.safetensors"
+        old.outputDirectory = root + "/b"
+        _ = try PruningProtocol.run(old)
+        #expect(try SafetensorsFile.read(path: root + "/b/dense.safetensors").metadata["training_examples"] == nil)
+        #expect(try SafetensorsFile.read(path: root + "/b/pruned.safetensors").metadata["training_examples"] == nil)
 
         var other = same
         other.preset = try Presets.named("bert-tiny").withTrainingSubset(32)
