@@ -120,13 +120,15 @@ public struct StoreMergeCommand: Command {
                         "shard": .string(r.shard), "sweeps_added": JSONValue(r.sweepsAdded), "jobs_added": JSONValue(r.jobsAdded),
                         "jobs_completed_from_shard": JSONValue(r.jobsCompletedFromShard),
                         "metrics_copied": JSONValue(r.metricsCopied), "artifacts_copied": JSONValue(r.artifactsCopied),
+                        "manifests_replaced": JSONValue(r.manifestsReplaced),
                     ])
                 }),
             ]))
         } else {
             for r in reports {
                 io.print("\(r.shard): \(r.jobsAdded) jobs added, \(r.jobsCompletedFromShard) completed from the shard, "
-                         + "\(r.metricsCopied) metrics, \(r.artifactsCopied) artifacts, \(r.sweepsAdded) sweeps")
+                         + "\(r.metricsCopied) metrics, \(r.artifactsCopied) artifacts, \(r.sweepsAdded) sweeps"
+                         + (r.manifestsReplaced > 0 ? ", \(r.manifestsReplaced) sweep manifest(s) replaced by the shard's later one" : ""))
             }
         }
     }

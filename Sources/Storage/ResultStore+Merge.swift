@@ -20,6 +20,9 @@ public struct MergeReport: Sendable, Equatable {
     public let jobsCompletedFromShard: Int
     public let metricsCopied: Int
     public let artifactsCopied: Int
+    /// Sweeps whose manifest this store took from the shard (registered there later, and different): it decides
+    /// which of the sweep's jobs are current.
+    public var manifestsReplaced: Int = 0
 }
 
 public struct KindTiming: Sendable, Equatable {
@@ -41,7 +44,7 @@ extension ResultStore {
                     try database.execute("PRAGMA defer_foreign_keys = ON")
                     let sweeps = try database.run("INSERT INTO main.sweeps SELECT * FROM shard.sweeps WHERE name NOT IN (SELECT name FROM main.sweeps)")
                     // Correlated subqueries rather than UPDATE … FROM, which needs SQLite 3.33 (clusters still run 3.26).
-                    try database.run("""
+                    let replaced = try database.run("""
                         UPDATE main.sweeps SET
                             manifest_json = (SELECT s.manifest_json FROM shard.sweeps s WHERE s.name = main.sweeps.name),
                             manifest_sha256 = (SELECT s.manifest_sha256 FROM shard.sweeps s WHERE s.name = main.sweeps.name),
@@ -65,7 +68,8 @@ extension ResultStore {
                     let metrics = try database.run("INSERT INTO main.metrics SELECT * FROM shard.metrics WHERE job_key IN (SELECT key FROM temp.merge_keys)")
                     let artifacts = try database.run("INSERT INTO main.artifacts SELECT * FROM shard.artifacts WHERE job_key IN (SELECT key FROM temp.merge_keys)")
                     return MergeReport(shard: shardPath, sweepsAdded: sweeps, jobsAdded: jobs - completed,
-                                       jobsCompletedFromShard: completed, metricsCopied: metrics, artifactsCopied: artifacts)
+                                       jobsCompletedFromShard: completed, metricsCopied: metrics, artifactsCopied: artifacts,
+                                       manifestsReplaced: replaced)
                 }
             }
         }

@@ -65,10 +65,11 @@ private func shard(at path: String, done: [String], pending: [String], failed: [
         let main = try store("main.sqlite", manifest: ["lambdas": [1]], at: 100)
         _ = try store("older.sqlite", manifest: ["lambdas": [0]], at: 50)
         _ = try store("newer.sqlite", manifest: ["lambdas": [2]], at: 200)
-        _ = try main.merge(shardAt: dir.file("older.sqlite"))
+        #expect(try main.merge(shardAt: dir.file("older.sqlite")).manifestsReplaced == 0)
         #expect(try main.sweepManifest(name: "s") == ["lambdas": [1]])
-        _ = try main.merge(shardAt: dir.file("newer.sqlite"))
+        #expect(try main.merge(shardAt: dir.file("newer.sqlite")).manifestsReplaced == 1)
         #expect(try main.sweepManifest(name: "s") == ["lambdas": [2]])
+        #expect(try main.merge(shardAt: dir.file("newer.sqlite")).manifestsReplaced == 0)  // the same manifest again
         _ = try main.merge(shardAt: dir.file("older.sqlite"))
         #expect(try main.sweepManifest(name: "s") == ["lambdas": [2]])
         #expect(try main.rows("SELECT updated_at FROM sweeps") == [[.real(1_700_000_200)]])
