@@ -147,9 +147,10 @@ public struct SweepSlurmCommand: Command {
             throw RuntimeError("the merge job \(mergeID) ended without writing \(storePath); see \(submission.logDirectory)/merge.log")
         }
         let merged = try ResultStore(path: storePath, access: .readOnly)
-        // The plan's jobs only: done jobs superseded by an earlier manifest do not make this one complete.
+        // The plan's jobs, by key: done jobs superseded by an earlier manifest do not make this one complete, and a
+        // planned job whose row another sweep inserted first counts (the engine runs by the plan's keys too).
         let keys = plan.keys
-        let planned = try merged.jobs(sweep: manifest.name).filter { keys.contains($0.key) }
+        let planned = try merged.jobs().filter { keys.contains($0.key) }
         let done = planned.filter { $0.state == .done }.count, failed = planned.filter { $0.state == .failed }.count
         let total = planned.count
         result["done"] = JSONValue(done)
