@@ -259,7 +259,15 @@ public struct TrainCommand: Command {
         io.print("dense             \(f(r.denseMetric, 4))")
         io.print("pruned (learned)  \(f(r.prunedMetric, 4))   prune rate \(f(r.pruneRate, 4))   loss \(f(r.metricLoss, 4))")
         if let p = r.pairedLoss {
-            io.print("                  loss \(f(p.loss, 4)) ± \(f(p.standardError, 4)) (paired standard error over \(p.examples) test examples; \(p.changed) change correctness)")
+            let unit = r.metricName == "perplexity" ? "windows" : "examples"
+            switch p.method {
+            case .exact:
+                io.print("                  loss \(f(p.loss, 4)) ± \(f(p.standardError, 4)) (paired standard error over \(p.examples) test examples; \(p.changed ?? 0) change correctness)")
+            case .bootstrap:
+                let interval = p.interval95.map { "; 95% interval \(f($0.lowerBound, 4)) … \(f($0.upperBound, 4))" } ?? ""
+                let changed = p.changed.map { "; \($0) change their predicted class" } ?? ""
+                io.print("                  loss \(f(p.loss, 4)) ± \(f(p.standardError, 4)) (paired bootstrap standard error, \(p.resamples ?? 0) resamples of \(p.examples) test \(unit)\(interval)\(changed))")
+            }
         }
         io.print("validation        dense \(f(r.validation.denseMetric, 4))   pruned \(f(r.validation.prunedMetric, 4))   prune rate \(f(r.validation.pruneRate, 4))")
         if let a = r.distillation {

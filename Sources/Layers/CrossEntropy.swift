@@ -8,18 +8,20 @@ import Glibc
 public enum CrossEntropy {
     public static let defaultIgnoreIndex: Int32 = -100
 
-    /// Returns the mean loss (in Double, accumulated per row).
+    /// Returns the mean loss (in Double, accumulated per row). With `rowLosses` each row's loss is also written
+    /// there (0 for an ignored row), the same values the mean is taken over.
     @discardableResult
     public static func forward(
         probs: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
-        rows n: Int, classes v: Int, ignoreIndex: Int32 = defaultIgnoreIndex
+        rows n: Int, classes v: Int, ignoreIndex: Int32 = defaultIgnoreIndex,
+        rowLosses: UnsafeMutablePointer<Double>? = nil
     ) -> Double {
         var total = 0.0
         var counted = 0
         for r in 0..<n {
             Softmax.forwardRow(out: probs + r * v, inp: logits + r * v, columns: v, validColumns: v)
             let t = targets[r]
-            if t == ignoreIndex { continue }
+            if t == ignoreIndex { rowLosses?[r] = 0; continue }
             precondition(t >= 0 && Int(t) < v, "target \(t) outside \(v) classes")
             // log p computed from the logits (log-sum-exp) rather than log(p), which underflows to −∞.
             let row = logits + r * v
@@ -27,7 +29,9 @@ public enum CrossEntropy {
             for j in 0..<v { m = max(m, row[j]) }
             var sum = 0.0
             for j in 0..<v { sum += Double(expf(row[j] - m)) }
-            total += Double(m) + log(sum) - Double(row[Int(t)])
+            let loss = Double(m) + log(sum) - Double(row[Int(t)])
+            rowLosses?[r] = loss
+            total += loss
             counted += 1
         }
         return counted == 0 ? 0 : total / Double(counted)

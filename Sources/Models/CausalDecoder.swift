@@ -59,6 +59,9 @@ public final class CausalDecoder: TrainableModel, AttentionPrunable, QKQuantizab
     public var qkQuantizationBits: Int?
     /// Mean next-token cross-entropy (nats) of the last forward, without regulariser terms.
     public private(set) var taskLoss = 0.0
+    /// Each position's next-token cross-entropy (nats) of the last forward, [batch·time] row-major: `taskLoss` is
+    /// their mean. Window i's summed loss is the sum of rows i·time ..< (i+1)·time.
+    public private(set) var rowLosses: [Double] = []
     private var acts: Activations?
 
     public init(config: DecoderConfig, seed: UInt64) {
@@ -146,8 +149,11 @@ public final class CausalDecoder: TrainableModel, AttentionPrunable, QKQuantizab
         // Tied output projection: logits = z·E_tokᵀ.
         Linear.forward(out: a.logits.pointer, inp: a.final.pointer, weight: p.value("embeddings.token"), bias: nil,
                        rows: n, inFeatures: ch, outFeatures: c.vocabulary)
-        taskLoss = CrossEntropy.forward(probs: a.probs.pointer, logits: a.logits.pointer, targets: a.targets.pointer,
-                                        rows: n, classes: c.vocabulary)
+        if rowLosses.count != n { rowLosses = [Double](repeating: 0, count: n) }
+        taskLoss = rowLosses.withUnsafeMutableBufferPointer { rows in
+            CrossEntropy.forward(probs: a.probs.pointer, logits: a.logits.pointer, targets: a.targets.pointer,
+                                 rows: n, classes: c.vocabulary, rowLosses: rows.baseAddress)
+        }
         var loss = taskLoss
         for tr in scoreTransforms { if let tr { loss += tr.regularizerLoss } }
         return loss

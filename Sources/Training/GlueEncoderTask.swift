@@ -143,9 +143,10 @@ public final class GlueEncoderTask: DistillingPruningTask {
                                         batchSize: evaluationBatchSize, batch: batch)
     }
 
-    public func correctness(_ split: EvaluationSplit, limit: Int?) throws -> [Bool]? {
-        SentenceClassification.correctness(classifier, task: task, data: data(split), limit: limit,
-                                           batchSize: evaluationBatchSize, batch: batch)
+    public func evaluateWithOutcomes(_ split: EvaluationSplit, limit: Int?) throws -> (metric: Double, outcomes: ExampleOutcomes?) {
+        let r = SentenceClassification.evaluateWithOutcomes(classifier, task: task, data: data(split), limit: limit,
+                                                            batchSize: evaluationBatchSize, batch: batch)
+        return (r.metric, r.outcomes)
     }
 
     public func captureAttention(examples: Int) throws -> [AttentionRecorder.Record] {

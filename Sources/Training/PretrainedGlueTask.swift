@@ -135,9 +135,10 @@ public final class PretrainedGlueTask: PruningTask {
                                         batchSize: evaluationBatchSize, lengthSorted: true, batch: batch)
     }
 
-    public func correctness(_ split: EvaluationSplit, limit: Int?) throws -> [Bool]? {
-        SentenceClassification.correctness(classifier, task: task, data: data(split), limit: limit,
-                                           batchSize: evaluationBatchSize, lengthSorted: true, batch: batch)
+    public func evaluateWithOutcomes(_ split: EvaluationSplit, limit: Int?) throws -> (metric: Double, outcomes: ExampleOutcomes?) {
+        let r = SentenceClassification.evaluateWithOutcomes(classifier, task: task, data: data(split), limit: limit,
+                                                            batchSize: evaluationBatchSize, lengthSorted: true, batch: batch)
+        return (r.metric, r.outcomes)
     }
 
     public func captureAttention(examples: Int) throws -> [AttentionRecorder.Record] {

@@ -281,11 +281,9 @@ public enum PruningProtocol {
         }
         let denseSeconds = Date().timeIntervalSince(denseStart)
         model.scoreTransforms = Array(repeating: nil, count: layers)
-        let denseMetric = try task.evaluate(.test, limit: settings.evaluationLimit)
-        let denseValidationMetric = try task.evaluate(.validation, limit: settings.evaluationLimit)
-        // Per-example correctness of the dense model (accuracy tasks), for the paired standard error of the loss.
-        let denseCorrect = try task.correctness(.test, limit: settings.evaluationLimit)
-        let denseValidationCorrect = try task.correctness(.validation, limit: settings.evaluationLimit)
+        // The dense metric and the dense model's per-example answers, for the paired standard error of the loss.
+        let (denseMetric, denseOutcomes) = try task.evaluateWithOutcomes(.test, limit: settings.evaluationLimit)
+        let (denseValidationMetric, denseValidationOutcomes) = try task.evaluateWithOutcomes(.validation, limit: settings.evaluationLimit)
         var denseValues = Array(UnsafeBufferPointer(start: parameters.values.pointer, count: parameters.values.count))
         if let out = settings.outputDirectory {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -368,17 +366,16 @@ public enum PruningProtocol {
 
             // 3. Hard-rule evaluation: validation (for choosing settings without looking at test), then test.
             for t in transforms { t.resetCounters() }
-            let prunedValidationMetric = try task.evaluate(.validation, limit: settings.evaluationLimit)
+            let (prunedValidationMetric, prunedValidationOutcomes) = try task.evaluateWithOutcomes(.validation, limit: settings.evaluationLimit)
             let validationPruneRate = transforms.map(\.counts).reduce(PruneCounts(), +).pruneRate
-            let validationPaired = try PairedLoss(dense: denseValidationCorrect,
-                                                  pruned: task.correctness(.validation, limit: settings.evaluationLimit))
+            let validationPaired = PairedLoss(dense: denseValidationOutcomes, pruned: prunedValidationOutcomes, task: task.task)
             for t in transforms { t.resetCounters() }
-            let prunedMetric = try task.evaluate(.test, limit: settings.evaluationLimit)
+            let (prunedMetric, prunedOutcomes) = try task.evaluateWithOutcomes(.test, limit: settings.evaluationLimit)
             let layerCounts = transforms.map(\.counts)
             let total = layerCounts.reduce(PruneCounts(), +)
             let pruneRate = total.pruneRate
             let thresholds = transforms.map { $0.thresholds.map(Double.init) }
-            let testPaired = try PairedLoss(dense: denseCorrect, pruned: task.correctness(.test, limit: settings.evaluationLimit))
+            let testPaired = PairedLoss(dense: denseOutcomes, pruned: prunedOutcomes, task: task.task)
 
             // 5. Checkpoint and trace of the fine-tuned model.
             var trace: TraceSummary?
@@ -553,29 +550,5 @@ final class ThresholdAdam {
                 transform.thresholds[h] -= Float(update)
             }
         }
-    }
-}
-
-/// The metric loss of an accuracy task as a paired difference over the same examples: d_i = 1 when only the dense
-/// model gets example i right, −1 when only the pruned one does, 0 otherwise. `loss` = mean d (= dense − pruned
-/// accuracy); `standardError` = sd(d)/√n, the standard error of that mean — what the examples alone make uncertain
-/// (a re-run with another seed varies more); `changed` = examples on which the two disagree about correctness.
-public struct PairedLoss: Sendable, Equatable {
-    public let examples: Int
-    public let loss: Double
-    public let standardError: Double
-    public let changed: Int
-
-    /// nil unless both vectors exist and have the same length, at least 2. With no example changed the standard
-    /// error is 0, which says only that these examples do not measure it.
-    public init?(dense: [Bool]?, pruned: [Bool]?) {
-        guard let dense, let pruned, dense.count == pruned.count, dense.count > 1 else { return nil }
-        let d = zip(dense, pruned).map { ($0 ? 1.0 : 0.0) - ($1 ? 1.0 : 0.0) }
-        let n = Double(d.count), mean = d.reduce(0, +) / n
-        let variance = d.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
-        examples = d.count
-        loss = mean
-        standardError = (variance / n).squareRoot()
-        changed = d.filter { $0 != 0 }.count
     }
 }

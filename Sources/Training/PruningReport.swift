@@ -78,8 +78,9 @@ public struct PruningReport: Sendable, Equatable {
     /// Fraction of the test split's (head, query) rows with valid keys, over all layers, whose valid scores the
     /// learned thresholds ALL prune: such a row attends to nothing and its attention output is zero.
     public var emptyRowRate: Double?
-    /// Accuracy tasks: the test loss as a paired difference over the test examples, with its standard error, and the
-    /// same on the validation split (nil for other metrics).
+    /// The test loss as a paired difference over the test examples, with its standard error (exact for accuracy, a
+    /// paired bootstrap for every other metric, `PairedLoss`), and the same on the validation split; nil for a task
+    /// that gives no per-example answers.
     public var pairedLoss: PairedLoss?
     public var validationPairedLoss: PairedLoss?
     /// The training surrogate's steepness s and pruned-branch magnitude c.
@@ -146,8 +147,12 @@ public struct PruningReport: Sendable, Equatable {
         }
         if let emptyRowRate { o["empty_row_rate"] = JSONValue(emptyRowRate) }
         func paired(_ p: PairedLoss) -> JSONValue {
-            .object(["examples": JSONValue(p.examples), "loss": JSONValue(p.loss), "standard_error": JSONValue(p.standardError),
-                     "changed": JSONValue(p.changed)])
+            var o: [String: JSONValue] = ["examples": JSONValue(p.examples), "loss": JSONValue(p.loss),
+                                          "standard_error": JSONValue(p.standardError), "method": .string(p.method.rawValue)]
+            if let changed = p.changed { o["changed"] = JSONValue(changed) }
+            if let resamples = p.resamples { o["resamples"] = JSONValue(resamples) }
+            if let i = p.interval95 { o["interval_95"] = .array([JSONValue(i.lowerBound), JSONValue(i.upperBound)]) }
+            return .object(o)
         }
         if let pairedLoss { o["metric_loss_paired"] = paired(pairedLoss) }
         if let validationPairedLoss { o["validation_metric_loss_paired"] = paired(validationPairedLoss) }

@@ -46,16 +46,11 @@ public protocol PruningTask: AnyObject {
     /// Runs inference on the first `examples` examples of the test split with a recorder attached and returns
     /// what it recorded (one record per attention layer per forward batch).
     func captureAttention(examples: Int) throws -> [AttentionRecorder.Record]
-    /// Per example of a split, whether the model (inference mode, current transforms) gets it right — for tasks whose
-    /// metric is accuracy, so that the protocol can give the metric loss a paired standard error; nil otherwise.
-    func correctness(_ split: EvaluationSplit, limit: Int?) throws -> [Bool]?
-}
-
-/// Per-example correctness from arg-max predictions and their labels, for a task whose metric is accuracy (the
-/// `correctness` of the classifying families); nil for any other metric.
-func accuracyCorrectness(_ task: TaskDescription, predicted: [Int32], labels: [Int32]) -> [Bool]? {
-    guard task.metric == .accuracy else { return nil }
-    return zip(predicted, labels).map { $0 == $1 }
+    /// `evaluate` and, from the same inference pass, what the model answered on each example (classes, regression
+    /// outputs or per-window losses, `ExampleOutcomes`), so that the protocol can give the metric loss a paired
+    /// standard error (`PairedLoss`). The metric is the one `evaluate` returns, to the last bit. The default
+    /// returns `evaluate` and no outcomes.
+    func evaluateWithOutcomes(_ split: EvaluationSplit, limit: Int?) throws -> (metric: Double, outcomes: ExampleOutcomes?)
 }
 
 /// A family whose metric comes from arg-max predictions against integer labels (memn2n, vit-tiny): its metric and
@@ -67,20 +62,21 @@ public protocol ArgmaxPredictingTask: PruningTask {
 
 extension ArgmaxPredictingTask {
     public func evaluate(_ which: EvaluationSplit, limit: Int?) throws -> Double {
-        let p = predictions(which, limit: limit)
-        return task.score(predictions: p.predicted, labels: p.labels)[task.metric] ?? 0
+        try evaluateWithOutcomes(which, limit: limit).metric
     }
 
-    public func correctness(_ which: EvaluationSplit, limit: Int?) throws -> [Bool]? {
-        guard task.metric == .accuracy else { return nil }
+    public func evaluateWithOutcomes(_ which: EvaluationSplit, limit: Int?) throws -> (metric: Double, outcomes: ExampleOutcomes?) {
         let p = predictions(which, limit: limit)
-        return accuracyCorrectness(task, predicted: p.predicted, labels: p.labels)
+        return (task.score(predictions: p.predicted, labels: p.labels)[task.metric] ?? 0,
+                .classes(predicted: p.predicted, labels: p.labels))
     }
 }
 
 extension PruningTask {
     public func reseedTrainingNoise(_ seed: UInt64) {}
-    public func correctness(_ split: EvaluationSplit, limit: Int?) throws -> [Bool]? { nil }
+    public func evaluateWithOutcomes(_ split: EvaluationSplit, limit: Int?) throws -> (metric: Double, outcomes: ExampleOutcomes?) {
+        (try evaluate(split, limit: limit), nil)
+    }
     public var trainingPaddingFraction: Double? { nil }
 }
 

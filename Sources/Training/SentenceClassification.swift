@@ -42,23 +42,26 @@ enum SentenceClassification {
     static func evaluate(_ classifier: BertClassifier, task: TaskDescription, data: EncodedSentences, limit: Int?,
                          batchSize: Int, lengthSorted: Bool = false,
                          batch: (EncodedSentences, ArraySlice<Int>) -> TokenBatch) -> Double {
+        evaluateWithOutcomes(classifier, task: task, data: data, limit: limit, batchSize: batchSize,
+                             lengthSorted: lengthSorted, batch: batch).metric
+    }
+
+    /// `evaluate` and the per-example answers it scored: arg-max classes and labels, or a regression head's outputs
+    /// and targets.
+    static func evaluateWithOutcomes(_ classifier: BertClassifier, task: TaskDescription, data: EncodedSentences,
+                                     limit: Int?, batchSize: Int, lengthSorted: Bool = false,
+                                     batch: (EncodedSentences, ArraySlice<Int>) -> TokenBatch)
+        -> (metric: Double, outcomes: ExampleOutcomes) {
         let count = min(limit ?? data.ids.count, data.ids.count)
         let out = predict(classifier, data: data, limit: limit, batchSize: batchSize, lengthSorted: lengthSorted, batch: batch)
         if task.kind == .regression {
-            return task.score(predictions: out.values, targets: Array(data.targets.prefix(count)))[task.metric] ?? 0
+            let targets = Array(data.targets.prefix(count))
+            return (task.score(predictions: out.values, targets: targets)[task.metric] ?? 0,
+                    .values(predicted: out.values, targets: targets))
         }
-        return task.score(predictions: out.classes, labels: Array(data.labels.prefix(count)))[task.metric] ?? 0
-    }
-
-    /// Whether each of the first `limit` examples of `data` is classified correctly; nil unless the task's metric
-    /// is accuracy, the only metric that is a mean over examples. Pass the `lengthSorted` that `evaluate` uses, so
-    /// both see the same batches and the correctness agrees with the metric to the last example.
-    static func correctness(_ classifier: BertClassifier, task: TaskDescription, data: EncodedSentences, limit: Int?,
-                            batchSize: Int, lengthSorted: Bool = false,
-                            batch: (EncodedSentences, ArraySlice<Int>) -> TokenBatch) -> [Bool]? {
-        guard task.metric == .accuracy, classifier.config.classes > 1 else { return nil }
-        let out = predict(classifier, data: data, limit: limit, batchSize: batchSize, lengthSorted: lengthSorted, batch: batch)
-        return accuracyCorrectness(task, predicted: out.classes, labels: Array(data.labels.prefix(out.classes.count)))
+        let labels = Array(data.labels.prefix(count))
+        return (task.score(predictions: out.classes, labels: labels)[task.metric] ?? 0,
+                .classes(predicted: out.classes, labels: labels))
     }
 
     /// q and k of every layer for the first `examples` examples of `test`, in ONE forward so every layer yields one

@@ -71,17 +71,25 @@ func withTask(_ smoke: SmokeCase, _ body: (any PruningTask) throws -> Void) thro
         }
     }
 
-    /// Accuracy tasks give per-example correctness whose mean is the metric (the paired standard error of the loss
-    /// rests on it); perplexity tasks give none.
+    /// Every family gives its per-example answers from the same pass as its metric (the paired standard error of
+    /// the loss rests on them): the metric is `evaluate`'s to the last bit, and recomputed from the answers it is
+    /// the same (to rounding for perplexity, summed per window).
     @Test(arguments: SmokeCase.all)
-    func correctnessAveragesToTheMetric(smoke: SmokeCase) throws {
+    func outcomesRecomputeTheMetric(smoke: SmokeCase) throws {
         try withTask(smoke) { task in
-            let correct = try task.correctness(.test, limit: 40)
-            guard task.task.metric == .accuracy else { #expect(correct == nil); return }
-            let flags = try #require(correct)
-            #expect(flags.count == 40)
             let metric = try task.evaluate(.test, limit: 40)
-            #expect(abs(Double(flags.filter { $0 }.count) / 40 - metric) < 1e-12, "\(smoke): \(metric)")
+            let (again, outcomes) = try task.evaluateWithOutcomes(.test, limit: 40)
+            #expect(again == metric, "\(smoke): \(again) vs \(metric)")
+            let answers = try #require(outcomes, "\(smoke) gives no per-example answers")
+            #expect(answers.count == 40)
+            let recomputed = answers.metric(task.task)
+            if task.task.metric == .perplexity {
+                guard case .windows = answers else { Issue.record("\(smoke): a language model's answers are windows"); return }
+                #expect(abs(recomputed / metric - 1) < 1e-9, "\(smoke): \(recomputed) vs \(metric)")
+            } else {
+                #expect(recomputed == metric, "\(smoke): \(recomputed) vs \(metric)")
+                #expect(answers.correctness != nil)
+            }
         }
     }
 

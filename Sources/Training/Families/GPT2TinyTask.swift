@@ -88,15 +88,26 @@ public final class GPT2TinyTask: PruningTask {
 
     /// Perplexity over the first `limit` windows (nil = all) of the split.
     public func evaluate(_ which: EvaluationSplit, limit: Int?) throws -> Double {
+        try evaluateWithOutcomes(which, limit: limit).metric
+    }
+
+    /// Perplexity, and each window's summed next-token loss for the paired bootstrap (`PairedLoss`).
+    public func evaluateWithOutcomes(_ which: EvaluationSplit, limit: Int?) throws -> (metric: Double, outcomes: ExampleOutcomes?) {
         let data = which == .validation ? validation : test
         let count = min(limit ?? data.count, data.count)
         precondition(count > 0, "no windows to evaluate")
+        let l = data.sequenceLength
         var total = 0.0
+        var windowLosses: [Double] = []
+        windowLosses.reserveCapacity(count)
         for range in chunks(count: count, size: settings.batchSize) {
             network.forward(batch(data, range), training: false)
             total += network.taskLoss * Double(range.count)
+            let rows = network.rowLosses
+            for w in 0..<range.count { windowLosses.append(rows[(w * l)..<((w + 1) * l)].reduce(0, +)) }
         }
-        return task.score(meanNegativeLogLikelihood: total / Double(count))[task.metric] ?? .infinity
+        let metric = task.score(meanNegativeLogLikelihood: total / Double(count))[task.metric] ?? .infinity
+        return (metric, .windows(negativeLogLikelihood: windowLosses, tokens: Array(repeating: l, count: count)))
     }
 
     public func captureAttention(examples: Int) throws -> [AttentionRecorder.Record] {
