@@ -59,9 +59,35 @@ struct TrainCommandRunTests {
                                  "--threshold-quantile", "0.2", "--distill", "off", "--threads", "1"], environment: ["LEOPARD_DATA": root])
         #expect(labels.exitCode == 0 && labels.stdout.contains("pruned (learned)") && !labels.stdout.contains("distillation"),
                 "stdout: \(labels.stdout) stderr: \(labels.stderr)")
+        // Accuracy: the loss's exact paired standard error, in the text and the JSON.
+        #expect(labels.stdout.contains("(paired standard error over 96 test examples;"), "stdout: \(labels.stdout)")
+        #expect(json["metric_loss_paired"]?["method"] == .string("exact") && json["metric_loss_paired"]?["examples"] == JSONValue(96))
         #expect(again.stdout.contains("\"distillation\""))
         let bad = runLeopard(["train", "--model", "bert-tiny", "--task", "glue/sst2", "--threshold-quantile", "1.5"],
                              environment: ["LEOPARD_DATA": root])
         #expect(bad.exitCode == 64 && bad.stderr.contains("--threshold-quantile"))
+    }
+
+    /// A metric that is not a mean over examples (CoLA's Matthews correlation) gets a paired bootstrap standard error,
+    /// in the text and the JSON.
+    @Test func aMatthewsLossCarriesABootstrapStandardError() throws {
+        let root = NSTemporaryDirectory() + "leopard-train-cola-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/glue/CoLA", withIntermediateDirectories: true)
+        let words = ["the", "cat", "sat", "on", "mat", "ran", "a", "dog"]
+        var rows = ""
+        for i in 0..<120 { rows += "src\t\(i % 2)\t\t\(words[i % 8]) \(words[(i / 8) % 8]) \(words[(i * 3) % 8]).\n" }
+        try rows.write(toFile: root + "/glue/CoLA/train.tsv", atomically: true, encoding: .utf8)
+        try rows.write(toFile: root + "/glue/CoLA/dev.tsv", atomically: true, encoding: .utf8)
+        let argv = ["train", "--model", "bert-tiny", "--task", "glue/cola", "--epochs", "1", "--fine-tune-epochs", "1",
+                    "--lambda", "1", "--threads", "1"]
+        let text = runLeopard(argv, environment: ["LEOPARD_DATA": root])
+        #expect(text.exitCode == 0, "stderr: \(text.stderr)")
+        #expect(text.stdout.contains("paired bootstrap standard error, 1000 resamples of 120 test examples; 95% interval"),
+                "stdout: \(text.stdout)")
+        let json = runLeopard(argv + ["--json"], environment: ["LEOPARD_DATA": root])
+        let paired = try JSONParser.parse(json.stdout)["metric_loss_paired"]
+        #expect(paired?["method"] == .string("bootstrap") && paired?["resamples"] == JSONValue(1000))
+        #expect(paired?["examples"] == JSONValue(120) && paired?["interval_95"]?.arrayValue?.count == 2 && paired?["changed"] != nil)
     }
 }
