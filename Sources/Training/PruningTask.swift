@@ -54,7 +54,7 @@ public protocol PruningTask: AnyObject {
 }
 
 /// A family whose metric comes from arg-max predictions against integer labels (memn2n, vit-tiny): its metric and
-/// per-example correctness both follow from `predictions`.
+/// per-example answers both follow from `predictions`, in one pass.
 public protocol ArgmaxPredictingTask: PruningTask {
     /// Arg-max classes and labels of the first `limit` examples of a split (inference mode).
     func predictions(_ which: EvaluationSplit, limit: Int?) -> (predicted: [Int32], labels: [Int32])
