@@ -68,16 +68,20 @@ public struct ParetoCommand: Command {
                 "csv": .string(csvPath), "aggregate_csv": .string(aggregatePath), "points": JSONValue(report.rows.count),
                 "within_budget": JSONValue(within), "budget": JSONValue(budget),
                 "knees": .array(report.kneesPerTask.map { r in
-                    ["model": .string(r.model), "task": .string(r.task), "lambda": JSONValue(r.lambda), "method": .string(r.method.rawValue),
-                     "metric_loss": JSONValue(r.metricLoss), "speedup": JSONValue(r.speedup), "energy_reduction": JSONValue(r.energyReduction),
-                     "prune_rate": JSONValue(r.pruneRate)]
+                    var knee: [String: JSONValue] = [
+                        "model": .string(r.model), "task": .string(r.task), "lambda": JSONValue(r.lambda), "method": .string(r.method.rawValue),
+                        "metric_loss": JSONValue(r.metricLoss), "speedup": JSONValue(r.speedup),
+                        "energy_reduction": JSONValue(r.energyReduction), "prune_rate": JSONValue(r.pruneRate)]
+                    if r.metricLossStandardError.isFinite { knee["metric_loss_se"] = JSONValue(r.metricLossStandardError) }
+                    return .object(knee)
                 }),
             ])
             return
         }
         io.print("\(report.rows.count) points (\(within) feasible within \(formatFixedText(budget)) pt); wrote \(csvPath) and \(aggregatePath)")
         for r in report.kneesPerTask {
-            io.print("  knee \(r.task): \(r.model) λ=\(formatFixedText(r.lambda)) \(r.method.rawValue), loss \(String(format: "%.3f", r.metricLoss)) pt, "
+            io.print("  knee \(r.task): \(r.model) λ=\(formatFixedText(r.lambda)) \(r.method.rawValue), loss \(String(format: "%.3f", r.metricLoss))"
+                     + (r.metricLossStandardError.isFinite ? " ± \(String(format: "%.3f", r.metricLossStandardError))" : "") + " pt, "
                      + "prune rate \(String(format: "%.3f", r.pruneRate)), speedup \(String(format: "%.2f", r.speedup))×, "
                      + "energy reduction \(String(format: "%.2f", r.energyReduction))×")
         }

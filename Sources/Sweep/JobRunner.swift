@@ -31,6 +31,11 @@ public func metricLossPoints(dense: Double, pruned: Double, higherIsBetter: Bool
     higherIsBetter ? 100 * (dense - pruned) : 100 * (pruned - dense) / max(abs(dense), 1e-12)
 }
 
+/// A standard error of a metric loss (metric units) in the points of `metricLossPoints`.
+public func metricLossStandardErrorPoints(_ standardError: Double, dense: Double, higherIsBetter: Bool) -> Double {
+    higherIsBetter ? 100 * standardError : 100 * standardError / max(abs(dense), 1e-12)
+}
+
 public enum JobRunner {
     /// Parent artifact kinds each job kind reads.
     static func parentArtifactKinds(for kind: JobKind, parameters: JSONValue) -> [String] {
@@ -90,6 +95,11 @@ public enum JobRunner {
                 }
                 if let m = result.fixedThresholdMetric {
                     out.metrics += [("fixed_metric", m), ("fixed_metric_loss", metricLossPoints(dense: denseMetric, pruned: m, higherIsBetter: higher))]
+                }
+                // Paired standard errors of the losses, in the same points (absent where the backend gives none).
+                for (name, se) in [("metric_loss_se", result.standardError), ("topk_metric_loss_se", result.topKStandardError),
+                                   ("fixed_metric_loss_se", result.fixedThresholdStandardError)] {
+                    if let se, se.isFinite { out.metrics.append((name, metricLossStandardErrorPoints(se, dense: denseMetric, higherIsBetter: higher))) }
                 }
                 out.artifacts = [ArtifactInput(kind: "checkpoint", bytes: result.checkpoint)]
                 return out

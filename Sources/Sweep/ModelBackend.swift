@@ -58,6 +58,11 @@ public struct FineTuneOutcome: Sendable {
     /// Heuristic baselines on the same model at the learned prune rate (nil when not requested).
     public let topKMetric: Double?
     public let fixedThresholdMetric: Double?
+    /// Paired standard errors of each metric's loss against the dense model on the same test examples (metric units,
+    /// `PairedLoss`: exact for accuracy, a bootstrap otherwise); nil where the backend gives none.
+    public var standardError: Double?
+    public var topKStandardError: Double?
+    public var fixedThresholdStandardError: Double?
 
     public init(checkpoint: [UInt8], metric: Double, pruneRate: Double, layerPruneRates: [Double], thresholds: [Double],
                 topKMetric: Double?, fixedThresholdMetric: Double?) {

@@ -114,8 +114,8 @@ public struct ParetoReport: Sendable {
         let hw = SweepResults.hardwareParameterNames
         var table = CSVTable(header: ["sweep", "model", "family", "task", "seed", "lambda", "method", "hw_model", "energy_table"]
                              + hw.map(Self.snake)
-                             + ["metric_name", "dense_metric", "metric", "metric_loss", "prune_rate", "speedup", "energy_reduction",
-                                "mean_planes", "cycles", "baseline_cycles", "analytic_gap", "feasible", "within_budget",
+                             + ["metric_name", "dense_metric", "metric", "metric_loss", "metric_loss_se", "prune_rate", "speedup",
+                                "energy_reduction", "mean_planes", "cycles", "baseline_cycles", "analytic_gap", "feasible", "within_budget",
                                 "front_task", "front_family", "knee_task", "knee_family", "job_key"])
         let order = rows.indices.sorted { a, b in
             let x = rows[a], y = rows[b]
@@ -128,7 +128,7 @@ public struct ParetoReport: Sendable {
                                     .fixed(r.lambda, decimals: 6), .text(r.method.rawValue), .text(r.hardwareModel), .text(r.energyTable)]
             cells += Self.hardwareCells(r.hardware)
             cells += [.text(r.metricName), .fixed(r.denseMetric, decimals: 4), .fixed(r.metric, decimals: 4), .fixed(r.metricLoss, decimals: 3),
-                      .fixed(r.pruneRate, decimals: 4), .fixed(r.speedup, decimals: 3), .fixed(r.energyReduction, decimals: 3),
+                      .fixed(r.metricLossStandardError, decimals: 3), .fixed(r.pruneRate, decimals: 4), .fixed(r.speedup, decimals: 3), .fixed(r.energyReduction, decimals: 3),
                       .fixed(r.meanPlanes, decimals: 3), .fixed(r.cycles, decimals: 0), .fixed(r.baselineCycles, decimals: 0),
                       .fixed(r.analyticGap, decimals: 4), bit(r.feasible), bit(f.withinBudget), bit(f.frontTask), bit(f.frontFamily),
                       bit(f.kneeTask), bit(f.kneeFamily), .text(r.jobKey)]

@@ -154,6 +154,12 @@ public struct PresetBackend: ModelBackend {
             distilling.distill(weight: weight, hiddenWeight: preset.hiddenDistillation)
         }
 
+        // The dense model's answers on the test examples, for the paired standard error of every loss below.
+        let denseOutcomes = try task.evaluateWithOutcomes(.test, limit: training.evalSubset).outcomes
+        func standardError(_ outcomes: ExampleOutcomes?) -> Double? {
+            PairedLoss(dense: denseOutcomes, pruned: outcomes, task: task.task)?.standardError
+        }
+
         // Dense score samples per layer (validation): quantile initialisation and the fixed-threshold baseline.
         var denseScores: [[Float]] = []
         if baselines || { if case .quantile = thresholdInit { return true }; return false }() {
@@ -177,7 +183,7 @@ public struct PresetBackend: ModelBackend {
                                  learningRate: Float(preset.fineTuneLearningRate),
                                  thresholds: (transforms, Float(preset.thresholdLearningRate)), isCancelled: environment.isCancelled)
         for t in transforms { t.resetCounters() }
-        let metric = try task.evaluate(.test, limit: training.evalSubset)
+        let (metric, outcomes) = try task.evaluateWithOutcomes(.test, limit: training.evalSubset)
         let counts = transforms.map(\.counts)
         let pruneRate = counts.reduce(PruneCounts(), +).pruneRate
         let thresholds = transforms.map { Double($0.thresholds[0]) }
@@ -186,16 +192,21 @@ public struct PresetBackend: ModelBackend {
             metadata: ["preset": model, "task": taskName, "stage": "finetune", "lambda": CanonicalJSON.formatNumber(lambda),
                        "thresholds": CanonicalJSON.encode(JSONValue(thresholds))])
 
-        var topK: Double?, fixed: Double?
+        var topK: (metric: Double, outcomes: ExampleOutcomes?)?, fixed: (metric: Double, outcomes: ExampleOutcomes?)?
         if baselines {
             try task.parameters.load(from: denseFile)
             model_.scoreTransforms = (0..<layers).map { _ in TopKScoreTransform(keepFraction: max(1e-6, 1 - pruneRate)) }
-            topK = try task.evaluate(.test, limit: training.evalSubset)
+            topK = try task.evaluateWithOutcomes(.test, limit: training.evalSubset)
             model_.scoreTransforms = denseScores.map { FixedThreshold.transform(threshold: FixedThreshold.calibrate(samples: $0, pruneRate: pruneRate)) }
-            fixed = try task.evaluate(.test, limit: training.evalSubset)
+            fixed = try task.evaluateWithOutcomes(.test, limit: training.evalSubset)
         }
-        return FineTuneOutcome(checkpoint: checkpoint, metric: metric, pruneRate: pruneRate, layerPruneRates: counts.map(\.pruneRate),
-                               thresholds: thresholds, topKMetric: topK, fixedThresholdMetric: fixed)
+        var outcome = FineTuneOutcome(checkpoint: checkpoint, metric: metric, pruneRate: pruneRate,
+                                      layerPruneRates: counts.map(\.pruneRate), thresholds: thresholds,
+                                      topKMetric: topK?.metric, fixedThresholdMetric: fixed?.metric)
+        outcome.standardError = standardError(outcomes)
+        outcome.topKStandardError = topK.flatMap { standardError($0.outcomes) }
+        outcome.fixedThresholdStandardError = fixed.flatMap { standardError($0.outcomes) }
+        return outcome
     }
 
     public func captureTrace(model: String, task taskName: String, checkpoint: [UInt8], trace settings: TraceSettings,

@@ -44,6 +44,8 @@ public struct ResultRow: Sendable {
     public let cycles: Double
     public let baselineCycles: Double
     public let analyticGap: Double
+    /// Paired standard error of `metricLoss`, in the same points; NaN when the store has none (older stores, toy jobs).
+    public var metricLossStandardError: Double = .nan
 }
 
 /// Everything the plots and Pareto need, loaded once.
@@ -121,10 +123,10 @@ public struct SweepResults: Sendable {
                               family: denseReport["family"]?.stringValue ?? ModelBackends.backend(for: model)?.family(model: model) ?? model,
                               task: fp["task"]?.stringValue ?? "?", seed: dp["seed"]?.intValue ?? 0,
                               lambda: fp["lambda"]?.doubleValue ?? .nan)
-                func row(_ method: PruningMethod, metric: Double?, loss: Double?, speedup: Double?, energy: Double?,
-                         cycles: Double? = hm["cycles"], meanPlanes: Double? = hm["mean_planes"]) -> ResultRow? {
+                func row(_ method: PruningMethod, metric: Double?, loss: Double?, standardError: Double?, speedup: Double?,
+                         energy: Double?, cycles: Double? = hm["cycles"], meanPlanes: Double? = hm["mean_planes"]) -> ResultRow? {
                     guard let metric, let loss else { return nil }
-                    return ResultRow(jobKey: job.key, model: common.model, family: common.family, task: common.task, seed: common.seed,
+                    var row = ResultRow(jobKey: job.key, model: common.model, family: common.family, task: common.task, seed: common.seed,
                                      lambda: common.lambda, method: method, hardwareModel: hp["model"]?.stringValue ?? "?",
                                      energyTable: hp["energyTable"]?.stringValue ?? "?", hardware: hardware,
                                      metricName: denseReport["metricName"]?.stringValue ?? "metric",
@@ -133,16 +135,21 @@ public struct SweepResults: Sendable {
                                      feasible: (hm["feasible"] ?? 0) != 0, speedup: speedup ?? .nan, energyReduction: energy ?? .nan,
                                      meanPlanes: meanPlanes ?? .nan, cycles: cycles ?? .nan,
                                      baselineCycles: hm["baseline_cycles"] ?? .nan, analyticGap: hm["analytic_gap"] ?? .nan)
+                    row.metricLossStandardError = standardError ?? .nan
+                    return row
                 }
-                if let r = row(.learned, metric: fm["metric"], loss: fm["metric_loss"], speedup: hm["speedup"], energy: hm["energy_reduction"]) {
+                if let r = row(.learned, metric: fm["metric"], loss: fm["metric_loss"], standardError: fm["metric_loss_se"],
+                               speedup: hm["speedup"], energy: hm["energy_reduction"]) {
                     rows.append(r)
                 }
                 // Top-k processes every bit plane (no early termination): pruning-only cycles; planes not applicable.
-                if let r = row(.topK, metric: fm["topk_metric"], loss: fm["topk_metric_loss"], speedup: hm["speedup_pruning_only"],
-                               energy: hm["energy_reduction_pruning_only"], cycles: hm["cycles_pruning_only"], meanPlanes: nil) {
+                if let r = row(.topK, metric: fm["topk_metric"], loss: fm["topk_metric_loss"], standardError: fm["topk_metric_loss_se"],
+                               speedup: hm["speedup_pruning_only"], energy: hm["energy_reduction_pruning_only"],
+                               cycles: hm["cycles_pruning_only"], meanPlanes: nil) {
                     rows.append(r)
                 }
-                if let r = row(.fixedThreshold, metric: fm["fixed_metric"], loss: fm["fixed_metric_loss"], speedup: hm["speedup"],
+                if let r = row(.fixedThreshold, metric: fm["fixed_metric"], loss: fm["fixed_metric_loss"],
+                               standardError: fm["fixed_metric_loss_se"], speedup: hm["speedup"],
                                energy: hm["energy_reduction"]) { rows.append(r) }
             default:
                 continue

@@ -68,6 +68,13 @@ func row(_ task: String, lambda: Double, loss: Double, speedup: Double, energy: 
         #expect(value("frequency_mhz") == "800.000")
         #expect(value("dpu_width") == "")  // not part of this row's hardware values
         #expect(value("analytic_gap") == "")  // NaN prints empty
+        #expect(value("metric_loss_se") == "")  // a store without standard errors
+        var withError = rows[0]
+        withError.metricLossStandardError = 0.4567
+        let second = ParetoReport.make(SweepResults(sweep: "t", rows: [withError], fineTunes: [], traces: []), budgetPoints: 1.0).csv()
+        let secondCells = second.split(separator: "\n").map(String.init)[1].split(separator: ",", omittingEmptySubsequences: false)
+        #expect(String(secondCells[header.firstIndex(of: "metric_loss_se")!]) == "0.457")
+        #expect(header.firstIndex(of: "metric_loss_se") == header.firstIndex(of: "metric_loss")! + 1)
     }
 
     @Test func smokeSweepGivesParetoRowsBaselinesAndPlots() throws {

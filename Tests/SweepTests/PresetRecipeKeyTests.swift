@@ -123,6 +123,14 @@ import Training
         #expect(dense.metric >= 0 && dense.metric <= 1 && outcome.metric >= 0 && outcome.metric <= 1)
         #expect(outcome.layerPruneRates.count == 2 && outcome.pruneRate > 0.1 && outcome.pruneRate < 1)
         #expect(outcome.topKMetric != nil && outcome.fixedThresholdMetric != nil)
+        // Paired standard errors of the three losses against the dense model (exact for accuracy: d_i ∈ {−1, 0, 1},
+        // so a non-zero loss has a standard error of at least √((|loss| − loss²)/(n − 1)), n = 64 test sentences).
+        for (metric, se) in [(outcome.metric, outcome.standardError), (outcome.topKMetric!, outcome.topKStandardError),
+                             (outcome.fixedThresholdMetric!, outcome.fixedThresholdStandardError)] {
+            let error = try #require(se, "a fine-tune outcome without its standard error")
+            let loss = abs(dense.metric - metric)
+            #expect(error >= ((loss - loss * loss) / 63).squareRoot() - 1e-12 && error <= 0.5 / (63 as Double).squareRoot() * 2)
+        }
         // The weights themselves moved (2e-5, against the dense outputs) — compared tensor by tensor, not as files.
         let before = try SafetensorsFile(bytes: dense.checkpoint, file: "dense"), after = try SafetensorsFile(bytes: outcome.checkpoint, file: "fine-tuned")
         #expect(try before.floats("layers.0.attention.qkv.weight") != after.floats("layers.0.attention.qkv.weight"))
