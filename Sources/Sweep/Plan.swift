@@ -43,28 +43,41 @@ public struct SweepPlan: Sendable {
         // key as `seedKey`: a changed default re-runs the job with the same random streams, and stores planned
         // before recipes were keyed get the same results again.
         var seedKeys: [String: String] = [:]
-        func add(_ kind: JobKind, _ parameters: JSONValue, parent: String?) -> String {
-            var parameters = parameters
-            var withoutRecipe = parameters
-            if case .object(var o) = withoutRecipe { o["recipe"] = nil; withoutRecipe = .object(o) }
-            let seedParent = parent.map { seedKeys[$0] ?? $0 }
-            let seedKey = StableKey.job(kind: kind.rawValue, parameters: withoutRecipe, parent: seedParent)
-            if seedKey != StableKey.job(kind: kind.rawValue, parameters: parameters, parent: parent), case .object(var o) = parameters {
-                o["seedKey"] = .string(seedKey)
-                parameters = .object(o)
+        // `prefix`: the same parameters with the start of their key text hashed once (hardware points, planned under
+        // every trace); the keys are the same.
+        func add(_ kind: JobKind, _ parameters: JSONValue, parent: String?, prefix: StableKey.JobPrefix? = nil) -> String {
+            assert(prefix.map { $0.kind == kind.rawValue && JSONValue.object($0.parameters) == parameters && parameters["recipe"] == nil } ?? true)
+            func key(_ parameters: JSONValue, parent: String?, seedKey: String? = nil) -> String {
+                if let prefix { return prefix.key(adding: seedKey.map { ["seedKey": .string($0)] } ?? [:], parent: parent) }
+                return StableKey.job(kind: kind.rawValue, parameters: parameters, parent: parent)
             }
-            let key = StableKey.job(kind: kind.rawValue, parameters: parameters, parent: parent)
-            if parameters["seedKey"] != nil { seedKeys[key] = seedKey }
+            var parameters = parameters
+            let seedParent = parent.map { seedKeys[$0] ?? $0 }
+            // The recipe-free key differs from the key exactly when the parameters have a `recipe` member or the
+            // parent has a seed key, so that is tested on the values: hashing both to compare them made a third of
+            // the cost of planning experiments/paper.json (130,000 jobs), which `status` does on every call.
+            var seedKey: String?
+            if case .object(var members) = parameters, members["recipe"] != nil || seedParent != parent {
+                var withoutRecipe = members
+                withoutRecipe["recipe"] = nil
+                let recipeFree = key(.object(withoutRecipe), parent: seedParent)
+                members["seedKey"] = .string(recipeFree)
+                parameters = .object(members)
+                seedKey = recipeFree
+            }
+            let key = key(parameters, parent: parent, seedKey: seedKey)
+            if let seedKey { seedKeys[key] = seedKey }
             if seen.insert(key).inserted {
                 jobs.append(JobSpec(key: key, kind: kind.rawValue, parentKey: parent, parameters: parameters))
             }
             return key
         }
-        // Each point's key JSON once (not once per trace).
-        let hardwareParameters: [JSONValue] = manifest.hardwareGrid.points.flatMap { point in
-            manifest.hardwareModels.map { model -> JSONValue in
-                ["hardware": Self.hardwareKeyJSON(point.config), "model": .string(model.rawValue),
-                 "energyTable": .string(manifest.energyTable)]
+        // Each point's key JSON once (not once per trace), with the start of its key text hashed once.
+        let hardwareParameters: [(parameters: JSONValue, prefix: StableKey.JobPrefix)] = manifest.hardwareGrid.points.flatMap { point in
+            manifest.hardwareModels.map { model in
+                let members: [String: JSONValue] = ["hardware": Self.hardwareKeyJSON(point.config), "model": .string(model.rawValue),
+                                                    "energyTable": .string(manifest.energyTable)]
+                return (.object(members), StableKey.JobPrefix(kind: JobKind.hardwareEval.rawValue, parameters: members))
             }
         }
         for (index, experiment) in manifest.experiments.enumerated() {
@@ -133,7 +146,7 @@ public struct SweepPlan: Sendable {
                     // Only when set, so the keys of manifests without `init` stay as they were.
                     if let directory = t.initDirectory { traceParameters["init"] = .string(directory) }
                     let trace = add(.captureTrace, .object(traceParameters), parent: fineTune)
-                    for parameters in hardwareParameters { _ = add(.hardwareEval, parameters, parent: trace) }
+                    for point in hardwareParameters { _ = add(.hardwareEval, point.parameters, parent: trace, prefix: point.prefix) }
                 }
             }
         }

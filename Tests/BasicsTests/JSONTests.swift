@@ -67,6 +67,51 @@ struct JSONTests {
         #expect(StableKey.of(a) != StableKey.of(try JSONParser.parse(#"{"z": 2, "a": {"y": [1.5, 2], "b": "q"}, "m": null}"#)))
     }
 
+    @Test("canonical strings escape quotes, backslashes and control characters, and nothing else")
+    func escaping() {
+        let text = "a\"b\\c\n\r\t\u{08}\u{0C}\u{01}\u{1F} é😀\u{7F}/"
+        #expect(CanonicalJSON.escape(text) == #""a\"b\\c\n\r\t\b\f\u0001\u001f é😀"# + "\u{7F}/\"")
+        #expect(CanonicalJSON.encode(["k\"ey": .string(text)]) == "{" + CanonicalJSON.escape("k\"ey") + ":" + CanonicalJSON.escape(text) + "}")
+    }
+
+    struct PrefixCase: CustomTestStringConvertible, Sendable {
+        let testDescription: String
+        let shared: [String: JSONValue]
+        let added: [String: JSONValue]
+        let parent: String?
+    }
+
+    static let prefixCases = [
+        PrefixCase(testDescription: "hardware point with a seed key", shared: ["energyTable": "45nm", "model": "cycle",
+                   "hardware": ["qkUnits": 16, "frequencyMHz": .number(812.5), "format": "leopard-hardware"]],
+                   added: ["seedKey": "0123abcd"], parent: "be2f36103a38"),
+        PrefixCase(testDescription: "nothing added", shared: ["energyTable": "45nm", "model": "analytic"], added: [:], parent: "p"),
+        PrefixCase(testDescription: "no parent", shared: ["a": [1, 2, nil]], added: ["b": true, "zz": ["x": "y"]], parent: nil),
+        PrefixCase(testDescription: "nothing shared", shared: [:], added: ["seedKey": "s", "t": "u"], parent: "p"),
+        PrefixCase(testDescription: "nothing at all", shared: [:], added: [:], parent: nil),
+        PrefixCase(testDescription: "escapes and non-ASCII", shared: ["n\"ame": "tab\there", "é": "ü"], added: ["😀": "\u{01}"], parent: "q\""),
+    ]
+
+    @Test("a job key from a hashed prefix equals the key of the whole parameters", arguments: prefixCases)
+    func jobPrefix(_ c: PrefixCase) {
+        let prefix = StableKey.JobPrefix(kind: "hw-eval", parameters: c.shared)
+        let whole = c.shared.merging(c.added) { _, added in added }
+        #expect(prefix.key(adding: c.added, parent: c.parent) == StableKey.job(kind: "hw-eval", parameters: .object(whole), parent: c.parent))
+        // The prefix is reusable: a second key from it is not affected by the first.
+        #expect(prefix.key(parent: "other") == StableKey.job(kind: "hw-eval", parameters: .object(c.shared), parent: "other"))
+    }
+
+    /// Every stored job is found again by this text and hash: a change here re-keys every store (only a deliberate
+    /// LeopardVersion bump may do that).
+    @Test("job keys are pinned: the canonical text and its hash never change for the same inputs")
+    func jobKeyGolden() {
+        let parameters: JSONValue = ["energyTable": "45nm", "model": "cycle", "hardware": ["qkUnits": 16, "frequencyMHz": .number(812.5)],
+                                     "seedKey": "0123abcd", "note": "é\t\"x\""]
+        #expect(CanonicalJSON.encode(["kind": "hw-eval", "parameters": parameters, "parent": "be2f", "leopard": .string(LeopardVersion.string)])
+                == #"{"kind":"hw-eval","leopard":"0.1.0","parameters":{"energyTable":"45nm","hardware":{"frequencyMHz":812.5,"qkUnits":16},"model":"cycle","note":"é\t\"x\"","seedKey":"0123abcd"},"parent":"be2f"}"#)
+        #expect(StableKey.job(kind: "hw-eval", parameters: parameters, parent: "be2f") == "aae2ce2475cde6dd3f454ca6c5c46253d726f4fe5ffca9a200f37943ee9be765")
+    }
+
     @Test("canonical text parses back to the same value (round trip)")
     func roundTrip() throws {
         let v: JSONValue = ["s": "tab\there \"quoted\" \u{0001}", "n": .number(0.1), "i": -7, "e": .number(1.5e-9), "arr": [true, nil]]

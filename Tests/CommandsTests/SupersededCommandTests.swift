@@ -1,7 +1,7 @@
 // Superseded jobs at the command line: a toy store run with manifest A, then with A minus one λ (B). pareto,
 // plot and reprice use B's jobs unless --include-superseded, with one note on stderr; status counts the superseded jobs;
-// run and resume leave a superseded pending job alone; a stored manifest this build cannot plan falls back to
-// every job with a note.
+// run and resume leave a superseded pending job alone; a --shard run counts (and runs) the whole plan; a stored
+// manifest this build cannot plan falls back to every job with a note, and resume still runs its pending and failed jobs.
 
 import Basics
 import Commands
@@ -135,6 +135,57 @@ import Testing
         #expect(superseded?["states"]?["pending"] == .integer(1), "\(status.stdout)")
     }
 
+    /// Two subtrees (toy/easy, toy/hard), each 1 dense + 1 fine-tune + 1 trace + 2 hw-evals: `--shard 0/2` gets
+    /// toy/easy's 5 jobs, `--shard 1/2` toy/hard's.
+    static let twoSubtrees = """
+        {"schemaVersion": 1, "name": "t", "experiments": [{"model": "toy", "task": "toy/easy"}, {"model": "toy", "task": "toy/hard"}],
+         "training": {"steps": 300}, "lambdas": [0.1], "trace": {"examples": 2, "bits": 8},
+         "hardware": {"qkUnits": [8, 16], "dpuWidth": 16}, "budget": 100}
+        """
+
+    /// A `--shard` run (as each Slurm array task does) counts the whole manifest's plan as current, not only its own
+    /// shard's jobs: shards run one after the other into one store never call each other's jobs superseded.
+    @Test func shardsRunIntoOneStoreCountEachOthersJobsAsCurrent() throws {
+        let box = try Sandbox()
+        let manifest = try box.write("m.json", Self.twoSubtrees)
+        let first = runLeopard(["sweep", "run", manifest, "--shard", "1/2", "--store", box.store])
+        #expect(first.exitCode == 0, "\(first.stdout)\(first.stderr)")
+        #expect(first.stdout.contains("sweep t: 5 jobs (0 pending, 0 running, 5 done, 0 failed)"), "\(first.stdout)")
+        let second = runLeopard(["sweep", "run", manifest, "--shard", "0/2", "--store", box.store])
+        #expect(second.exitCode == 0, "\(second.stdout)\(second.stderr)")
+        #expect(second.stderr.contains("shard 0/2: 1 of 2 DAG subtree(s)"), "\(second.stderr)")
+        #expect(second.stdout.contains("sweep t: 10 jobs (0 pending, 0 running, 10 done, 0 failed)"), "\(second.stdout)")
+        #expect(second.stdout.contains("this run: 5 new job(s), 5 done, 0 failed"), "\(second.stdout)")
+        #expect(!second.stdout.contains("superseded"), "\(second.stdout)")
+        let status = runLeopard(["status", "--store", box.store, "--json"])
+        #expect(try JSONParser.parse(status.stdout)["sweeps"]?.arrayValue?.first?["superseded"]?["jobs"] == .integer(0), "\(status.stdout)")
+    }
+
+    /// The whole plan is also what a shard claims: on a store holding every job of the manifest pending (an unsharded
+    /// `sweep run` stopped before it started any), `--shard 0/2` runs the other shard's pending jobs too rather than
+    /// leaving them pending as if an edit had superseded them.
+    @Test func aShardRunClaimsEveryPendingJobOfTheWholePlan() throws {
+        let box = try Sandbox()
+        let manifest = try box.write("m.json", Self.twoSubtrees)
+        let reference = runLeopard(["sweep", "run", manifest, "--store", box.dir + "/reference.sqlite"])
+        #expect(reference.exitCode == 0, "\(reference.stdout)\(reference.stderr)")
+        let planned = try ResultStore(path: box.dir + "/reference.sqlite", access: .readOnly).jobs()
+        try #require(planned.count == 10)
+        do {
+            let store = try ResultStore(path: box.store, access: .write())
+            try store.registerSweep(name: "t", manifest: try JSONParser.parse(Self.twoSubtrees))
+            try store.insertJobsIfAbsent(sweep: "t", try planned.map {
+                JobSpec(key: $0.key, kind: $0.kind, parentKey: $0.parentKey, parameters: try JSONParser.parse($0.parametersJSON))
+            })
+        }
+        let run = runLeopard(["sweep", "run", manifest, "--shard", "0/2", "--store", box.store])
+        #expect(run.exitCode == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("sweep t: 10 jobs (0 pending, 0 running, 10 done, 0 failed)"), "\(run.stdout)")
+        #expect(run.stdout.contains("this run: 0 new job(s), 10 done, 0 failed"), "\(run.stdout)")
+        #expect(!run.stdout.contains("superseded"), "\(run.stdout)")
+        #expect(try ResultStore(path: box.store, access: .readOnly).jobs().allSatisfy { $0.state == .done })
+    }
+
     @Test func aStoredManifestThisBuildCannotPlanFallsBackToEveryJob() throws {
         let (box, _) = try Self.editedStore()
         do {  // The stored manifest now names a model this build lacks (as a store from a build with more presets).
@@ -162,5 +213,47 @@ import Testing
         let resume = runLeopard(["sweep", "resume", "--store", box.store])
         #expect(resume.exitCode == 0 && resume.stderr.contains(note + "running every pending job"), "\(resume.stderr)")
         #expect(resume.stdout.contains("sweep t: 9 jobs (0 pending, 0 running, 9 done, 0 failed)"), "\(resume.stdout)")
+    }
+
+    /// Falling back to "every job is current" must still let resume finish the sweep: a store whose stored manifest
+    /// this build cannot plan, holding a pending job and a failed one (its process ran out of memory, say), has both
+    /// run by `sweep resume --store … --retry-failed`, with the note on stderr saying why nothing is left out.
+    @Test func resumeOfAStoredManifestThisBuildCannotPlanRunsPendingAndRetriesFailedJobs() throws {
+        let box = try Sandbox()
+        let manifest = try box.write("m.json", Self.manifest(lambdas: ["0.1"]))
+        let first = runLeopard(["sweep", "run", manifest, "--store", box.store])
+        #expect(first.exitCode == 0 && first.stdout.contains("sweep t: 5 jobs (0 pending, 0 running, 5 done, 0 failed)"), "\(first.stdout)")
+        do {
+            let store = try ResultStore(path: box.store, access: .write())
+            // Two more hardware points under the trace (qkUnits 32 and 64), as a build that plans them would add.
+            let model = try #require(try store.jobs(state: .done, kind: "hw-eval").first)
+            func point(_ qkUnits: Int64, key: String) throws -> JobSpec {
+                guard case .object(var parameters) = try JSONParser.parse(model.parametersJSON),
+                      case .object(var hardware)? = parameters["hardware"] else { throw RuntimeError("hw-eval parameters") }
+                hardware["qkUnits"] = .integer(qkUnits)
+                parameters["hardware"] = .object(hardware)
+                return JobSpec(key: key, kind: "hw-eval", parentKey: model.parentKey, parameters: .object(parameters))
+            }
+            try store.insertJobsIfAbsent(sweep: "t", [point(32, key: "added-pending"), point(64, key: "added-failed")])
+            _ = try store.claim(key: "added-failed")
+            try store.fail(key: "added-failed", reason: "killed: out of memory")
+            try store.registerSweep(name: "t", manifest: try JSONParser.parse(Self.manifest(lambdas: ["0.1"], model: "gone-preset")))
+        }
+
+        let resume = runLeopard(["sweep", "resume", "--store", box.store, "--retry-failed"])
+        #expect(resume.exitCode == 0, "\(resume.stdout)\(resume.stderr)")
+        #expect(resume.stderr.contains("note: sweep t: this build cannot plan the stored manifest, so superseded jobs are unknown; "
+                                       + "running every pending job, superseded or not ("), "\(resume.stderr)")
+        #expect(resume.stderr.contains("gone-preset"), "\(resume.stderr)")
+        #expect(resume.stdout.contains("sweep t: 7 jobs (0 pending, 0 running, 7 done, 0 failed)"), "\(resume.stdout)")
+        #expect(resume.stdout.contains("this run: 0 new job(s), 2 done, 0 failed, 0 skipped")
+                && resume.stdout.contains("; 1 failed job(s) retried"), "\(resume.stdout)")
+        let store = try ResultStore(path: box.store, access: .readOnly)
+        for (key, attempts) in [("added-pending", 1), ("added-failed", 2)] {
+            let job = try #require(try store.job(key: key))
+            #expect(job.state == .done && job.attempts == attempts, "\(key): \(job)")
+            let metrics = try store.metrics(key: key)
+            #expect(metrics["speedup"] != nil, "\(key): \(metrics.keys.sorted())")
+        }
     }
 }
