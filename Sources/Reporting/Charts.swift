@@ -122,9 +122,13 @@ public struct ScatterChart: Sendable {
 public struct LineSeries: Sendable {
     public let name: String
     public let points: [(x: Double, y: Double)]
-    public init(name: String, points: [(x: Double, y: Double)]) {
+    /// Error bars, one half-width per point (y ± error; NaN or ≤ 0 draws none); nil for none at all.
+    public let errors: [Double]?
+    public init(name: String, points: [(x: Double, y: Double)], errors: [Double]? = nil) {
+        precondition(errors.map { $0.count == points.count } ?? true, "a line series needs one error per point")
         self.name = name
         self.points = points
+        self.errors = errors
     }
 }
 
@@ -144,16 +148,36 @@ public struct LineChart: Sendable {
     }
 
     public func render() -> String {
-        let xs = series.flatMap { $0.points.map(\.x) }, ys = series.flatMap { $0.points.map(\.y) }
+        let xs = series.flatMap { $0.points.map(\.x) }
+        // The y axis spans the error bars too.
+        let ys = series.flatMap { s in
+            s.points.indices.flatMap { i -> [Double] in
+                let y = s.points[i].y, e = s.errors?[i] ?? .nan
+                return e.isFinite && e > 0 ? [y, y - e, y + e] : [y]
+            }
+        }
         let frame = PlotFrame(x: Axis(label: xLabel, values: xs, kind: xScale), y: Axis(label: yLabel, values: ys),
                               legendLabels: series.map(\.name))
         var svg = SVGDocument(width: frame.width, height: frame.height)
         frame.draw(into: &svg, title: title)
         for (i, s) in series.enumerated() {
-            let visible = s.points.filter { $0.x.isFinite && $0.y.isFinite && (xScale == .linear || $0.x > 0) }.sorted { $0.x < $1.x }
+            let visible = s.points.indices
+                .map { (x: s.points[$0].x, y: s.points[$0].y, e: s.errors?[$0] ?? .nan) }
+                .filter { $0.x.isFinite && $0.y.isFinite && (xScale == .linear || $0.x > 0) }.sorted { $0.x < $1.x }
             let color = Palette.seriesColor(i)
             svg.polyline(visible.map { (frame.px($0.x), frame.py($0.y)) }, stroke: color, width: 2)
-            for p in visible { svg.circle(frame.px(p.x), frame.py(p.y), r: 3.5, fill: color) }
+            for p in visible {
+                guard s.errors != nil else { svg.circle(frame.px(p.x), frame.py(p.y), r: 3.5, fill: color); continue }
+                // ±e as a vertical bar with caps; the point's tooltip gives both numbers.
+                if p.e.isFinite && p.e > 0 {
+                    let x = frame.px(p.x), top = frame.py(p.y + p.e), bottom = frame.py(p.y - p.e)
+                    svg.line(x, top, x, bottom, stroke: color, width: 1.2)
+                    svg.line(x - 4, top, x + 4, top, stroke: color, width: 1.2)
+                    svg.line(x - 4, bottom, x + 4, bottom, stroke: color, width: 1.2)
+                }
+                let text = formatFixed(p.y, decimals: 3) + (p.e.isFinite ? " ± " + formatFixed(p.e, decimals: 3) : "")
+                svg.circle(frame.px(p.x), frame.py(p.y), r: 3.5, fill: color, title: "\(s.name) at \(formatFixed(p.x, decimals: 4)): \(text)")
+            }
         }
         frame.legend(into: &svg, heading: nil, entries: series.enumerated().map { ($0.element.name, Palette.seriesColor($0.offset)) })
         return svg.render()

@@ -3,7 +3,7 @@
 //                             loss, the 2-D front dashed, each task's knee (of the 3-objective front) ringed
 //   lambda-prune-rate.svg     λ vs prune rate, one line per (model, task)
 //   lambda-metric.svg         λ vs metric loss in points (relative % for perplexity), one line per (model, task):
-//                             one axis every task shares
+//                             one axis every task shares; ±1 paired standard error bars where stored
 //   lambda-metric-<m>-<t>.svg λ vs pruned metric of one (model, task), with its dense metric as a flat line
 //   thresholds-<m>-<t>.svg    learned threshold per layer, one bar per λ
 //   planes.svg                histogram of bit planes processed per valid score, one bar series per trace λ
@@ -45,8 +45,11 @@ public enum SweepPlots {
             let pruneSeries = names.map { name in
                 LineSeries(name: name, points: curves[name]!.map { (x: $0.lambda, y: $0.metrics["prune_rate"] ?? .nan) })
             }
+            // ±1 paired standard error of each loss where the store has one (preset fine-tunes, docs/manifest.md).
+            let withErrors = results.fineTunes.contains { $0.metrics["metric_loss_se"] != nil }
             let lossSeries = names.map { name in
-                LineSeries(name: name, points: curves[name]!.map { (x: $0.lambda, y: $0.metrics["metric_loss"] ?? .nan) })
+                LineSeries(name: name, points: curves[name]!.map { (x: $0.lambda, y: $0.metrics["metric_loss"] ?? .nan) },
+                           errors: withErrors ? curves[name]!.map { $0.metrics["metric_loss_se"] ?? .nan } : nil)
             }
             let positive = results.fineTunes.allSatisfy { $0.lambda > 0 } && Set(results.fineTunes.map(\.lambda)).count > 2
             plots.append(SweepPlot(fileName: "lambda-prune-rate.svg", svg: LineChart(
@@ -54,7 +57,7 @@ public enum SweepPlots {
                 xScale: positive ? .log10 : .linear, series: pruneSeries).render()))
             plots.append(SweepPlot(fileName: "lambda-metric.svg", svg: LineChart(
                 title: "\(results.sweep): λ vs metric loss", xLabel: "λ (regularizer weight)",
-                yLabel: "metric loss vs dense (points; perplexity: relative %)",
+                yLabel: "metric loss vs dense (points; perplexity: relative %)" + (withErrors ? "; bars ±1 paired SE" : ""),
                 xScale: positive ? .log10 : .linear, series: lossSeries).render()))
             // Each (model, task) on its own metric axis, the dense metric beside the pruned one.
             let perModelTask = Dictionary(grouping: results.fineTunes) { "\($0.model)|\($0.task)" }
@@ -64,12 +67,21 @@ public enum SweepPlots {
                 var series: [LineSeries] = []
                 for seed in bySeed.keys.sorted() {
                     let runs = bySeed[seed]!.sorted { $0.lambda < $1.lambda }
-                    series.append(LineSeries(name: "pruned, seed \(seed)", points: runs.map { (x: $0.lambda, y: $0.metrics["metric"] ?? .nan) }))
+                    // The loss's standard error back in metric units (it is stored in points, `metricLossStandardErrorPoints`).
+                    let errors = runs.map { run -> Double in
+                        guard let se = run.metrics["metric_loss_se"] else { return .nan }
+                        let higher = (run.metrics["higher_is_better"] ?? 1) != 0
+                        return higher ? se / 100 : se / 100 * abs(run.metrics["dense_metric"] ?? .nan)
+                    }
+                    series.append(LineSeries(name: "pruned, seed \(seed)", points: runs.map { (x: $0.lambda, y: $0.metrics["metric"] ?? .nan) },
+                                             errors: errors.contains { $0.isFinite } ? errors : nil))
                     series.append(LineSeries(name: "dense, seed \(seed)", points: runs.map { (x: $0.lambda, y: $0.metrics["dense_metric"] ?? .nan) }))
                 }
                 let taskPositive = perModelTask[key]!.allSatisfy { $0.lambda > 0 } && Set(perModelTask[key]!.map(\.lambda)).count > 2
                 plots.append(SweepPlot(fileName: "lambda-metric-\(fileSafe(parts[0]))-\(fileSafe(parts[1])).svg", svg: LineChart(
-                    title: "\(parts[0]) on \(parts[1]): λ vs metric", xLabel: "λ (regularizer weight)", yLabel: "metric (hard threshold)",
+                    title: "\(parts[0]) on \(parts[1]): λ vs metric", xLabel: "λ (regularizer weight)",
+                    yLabel: "metric (hard threshold)"
+                        + (perModelTask[key]!.contains { $0.metrics["metric_loss_se"] != nil } ? "; bars ±1 paired SE of the loss" : ""),
                     xScale: taskPositive ? .log10 : .linear, series: series).render()))
             }
         }

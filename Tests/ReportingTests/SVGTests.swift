@@ -63,6 +63,37 @@ struct SVGTests {
         #expect(lineTexts.contains("0.001") && lineTexts.contains("0.1"), "log axis has decade ticks: \(lineTexts)")
     }
 
+    @Test("line charts draw ±error bars centred on their points, and the axis spans them")
+    func errorBars() throws {
+        let points: [(x: Double, y: Double)] = [(1, 1.0), (2, 2.0), (3, 0.5)]
+        let plain = LineChart(title: "loss", xLabel: "λ", yLabel: "loss", series: [LineSeries(name: "a", points: points)]).render()
+        let barred = LineChart(title: "loss", xLabel: "λ", yLabel: "loss",
+                               series: [LineSeries(name: "a", points: points, errors: [0.5, .nan, 0])]).render()
+        #expect(parseXML(barred).error == nil)
+        func lines(_ svg: String) -> [[Double]] {
+            let pattern = try! NSRegularExpression(pattern: #"<line x1="([-0-9.]+)" y1="([-0-9.]+)" x2="([-0-9.]+)" y2="([-0-9.]+)""#)
+            return pattern.matches(in: svg, range: NSRange(svg.startIndex..., in: svg)).map { m in
+                (1...4).map { Double(svg[Range(m.range(at: $0), in: svg)!])! }
+            }
+        }
+        // Only the first point has a positive finite error: one bar and its two caps.
+        let added = lines(barred).count - lines(plain).count
+        #expect(added == 3, "added \(added) lines")
+        let circles = try NSRegularExpression(pattern: #"<circle cx="([-0-9.]+)" cy="([-0-9.]+)""#)
+        let centres = circles.matches(in: barred, range: NSRange(barred.startIndex..., in: barred)).map { m in
+            (Double(barred[Range(m.range(at: 1), in: barred)!])!, Double(barred[Range(m.range(at: 2), in: barred)!])!)
+        }
+        let first = try #require(centres.first)  // x = 1 sorts first
+        let new = lines(barred).filter { !lines(plain).contains($0) }
+        let bar = try #require(new.first { $0[0] == first.0 && $0[2] == first.0 && $0[1] != $0[3] })
+        #expect(abs((bar[1] + bar[3]) / 2 - first.1) < 0.02, "the bar is centred on its point")
+        // 1 ± 0.5 spans as much as 0.5 → 1.0 (the third point's y is 0.5 and the second's 2.0, 1.5 below it).
+        let third = try #require(centres.first { $0.0 > first.0 && $0.1 != centres[1].1 && $0.0 > centres[1].0 })
+        #expect(abs(abs(bar[3] - bar[1]) - abs(third.1 - first.1) * 2) < 0.05, "bar height is 2e in plot units")
+        #expect(barred.contains("a at 1.0000: 1.000 ± 0.500"), "the tooltip gives value and error")
+        #expect(!plain.contains("<title>"), "a chart without errors renders as before")
+    }
+
     @Test("rendering is deterministic and matches the golden file")
     func golden() throws {
         let svg = Self.scatter.render()

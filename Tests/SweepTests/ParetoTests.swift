@@ -77,6 +77,29 @@ func row(_ task: String, lambda: Double, loss: Double, speedup: Double, energy: 
         #expect(header.firstIndex(of: "metric_loss_se") == header.firstIndex(of: "metric_loss")! + 1)
     }
 
+    /// Stored standard errors become ±1 SE bars on the λ-loss plot (in points) and on each (model, task)'s λ-metric
+    /// plot (back in metric units); a sweep without them plots as before.
+    @Test func storedStandardErrorsBecomeErrorBars() {
+        func fineTune(_ lambda: Double, se: Double?) -> (model: String, task: String, seed: Int, lambda: Double, metrics: [String: Double]) {
+            var m: [String: Double] = ["metric": 0.8 - lambda / 10, "dense_metric": 0.8, "metric_loss": lambda * 10,
+                                       "prune_rate": 0.5, "higher_is_better": 1]
+            if let se { m["metric_loss_se"] = se }
+            return ("bert-tiny", "glue/sst2", 1, lambda, m)
+        }
+        func plots(_ se: Double?) -> [String: String] {
+            let results = SweepResults(sweep: "t", rows: [], fineTunes: [fineTune(0.1, se: se), fineTune(1, se: se)], traces: [])
+            let all = SweepPlots.make(results, report: ParetoReport.make(results, budgetPoints: 1))
+            return Dictionary(uniqueKeysWithValues: all.map { ($0.fileName, $0.svg) })
+        }
+        let with = plots(0.8), without = plots(nil)
+        #expect(with["lambda-metric.svg"]?.contains("bars ±1 paired SE") == true)
+        #expect(with["lambda-metric.svg"]?.contains("10.000 ± 0.800") == true, "the λ = 1 loss with its error in points")
+        // 0.8 points of accuracy is 0.008 in metric units.
+        #expect(with["lambda-metric-bert-tiny-glue_sst2.svg"]?.contains("0.700 ± 0.008") == true)
+        #expect(without["lambda-metric.svg"]?.contains("±") == false)
+        #expect(without["lambda-metric-bert-tiny-glue_sst2.svg"]?.contains("±") == false)
+    }
+
     @Test func smokeSweepGivesParetoRowsBaselinesAndPlots() throws {
         let dir = try TemporaryDirectory()
         let plan = try toyPlan(toyManifestJSON(lambdas: [0.05, 0.3, 1.0], models: ["analytic", "cycle"]))
