@@ -83,7 +83,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Datasets", "Workloads", "Basics"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Storage", "Reporting", "Workloads", "AcceleratorModel", "Basics"]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics", "Workloads"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics", "Workloads",
+                                                          "Sweep", "Training", "Layers"]),  // `train` flags vs manifest overrides
     ],
     swiftLanguageModes: [.v5]
 )

@@ -165,8 +165,10 @@ public struct TrainCommand: Command {
         try arguments.finish()
     }
 
-    public func run(_ io: CommandIO) throws {
-        Compute.setThreads(threads)
+    /// The protocol's settings for these arguments: the preset with the flags applied, validated (usage errors for
+    /// combinations the protocol cannot run). The sweep's PresetBackend applies a manifest's `training` overrides
+    /// the same way (tests compare the two).
+    func pruningSettings(environment: [String: String]) throws -> PruningSettings {
         var preset = try Presets.named(model)
         if let initDirectory { preset = try preset.initialised(from: initDirectory) }
         if let trainingSubset { preset = try preset.withTrainingSubset(trainingSubset) }
@@ -174,7 +176,7 @@ public struct TrainCommand: Command {
         if let thresholdLearningRate { preset.thresholdLearningRate = thresholdLearningRate }
         if let thresholdQuantile { preset.thresholdInitialisation = .denseQuantile(thresholdQuantile) }
         var settings = PruningSettings(preset: preset, taskName: task,
-                                       dataDirectory: DataDirectory.resolve(explicit: dataDirectory, environment: io.environment),
+                                       dataDirectory: DataDirectory.resolve(explicit: dataDirectory, environment: environment),
                                        seed: seed, lambdas: lambdas, epochs: epochs, fineTuneEpochs: fineTuneEpochs,
                                        outputDirectory: out)
         settings.perHeadThresholds = perHead
@@ -215,6 +217,12 @@ public struct TrainCommand: Command {
         if settings.pruneRateTarget != nil, settings.lambdas.contains(0) {
             throw UsageError("a prune-rate target steers λ from its starting value, in steps proportional to it; --lambda must be > 0 (or --target-prune-rate off)")
         }
+        return settings
+    }
+
+    public func run(_ io: CommandIO) throws {
+        Compute.setThreads(threads)
+        let settings = try pruningSettings(environment: io.environment)
         let reports = try PruningProtocol.run(settings) { event in
             var line = "\(event.stage): epoch \(event.epoch + 1)/\(event.epochs) step \(event.step)/\(event.stepsPerEpoch) loss \(Self.format(event.meanLoss, 4))"
             if let lambda = event.lambda { line += " λ \(Self.format(lambda, 4))" }

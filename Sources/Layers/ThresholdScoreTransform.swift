@@ -101,7 +101,10 @@ public final class ThresholdScoreTransform: ScoreTransform, PruneCounting {
     /// Soft kept pairs per threshold of the last training forward.
     private var lastSoftKeptByThreshold: [Double] = []
 
-    public init(thresholds: [Float], steepness: Float = 10, prunedMagnitude: Float = 1000, regularizerWeight: Double = 0,
+    /// s when none is given (DESIGN.md §1).
+    public static let defaultSteepness: Float = 10
+
+    public init(thresholds: [Float], steepness: Float = defaultSteepness, prunedMagnitude: Float = 1000, regularizerWeight: Double = 0,
                 surrogate: ThresholdSurrogate = .tanh) {
         self.surrogate = surrogate
         precondition(!thresholds.isEmpty, "at least one threshold")

@@ -11,15 +11,24 @@
 import AcceleratorModel
 import Basics
 import Foundation
+import Layers
 
 /// One (model, task) pair to study, with optional per-experiment training overrides.
 public struct ExperimentSpec: Sendable, Equatable {
     public let model: String
     public let task: String
+    /// The manifest's top-level `training` with the experiment's own `training` laid over it.
     public let training: TrainingOverrides
+    /// The JSON path of each `training` key that is set: `experiments[i].training.KEY` when the experiment's own
+    /// object sets it, else `training.KEY` (for plan-time errors about a combination of settings).
+    public var trainingPaths: [String: String] = [:]
+
+    /// Where `key` (a `training` key such as "distill") was set, for messages.
+    func trainingPath(_ key: String) -> String { trainingPaths[key] ?? "training.\(key)" }
 }
 
-/// Training settings a manifest may override; nil = the preset's default. Part of the dense/fine-tune keys.
+/// Training settings a manifest may override; nil = the preset's default. Part of the dense/fine-tune keys: the
+/// dense-train job's `training` holds the dense fields, the fine-tune job's the fine-tune fields (Plan.swift).
 public struct TrainingOverrides: Sendable, Equatable {
     public var epochs: Int?
     public var fineTuneEpochs: Int?
@@ -36,10 +45,19 @@ public struct TrainingOverrides: Sendable, Equatable {
     /// in the manifest's experiment entry (`"init"`); part of every key of the experiment's jobs.
     public var initDirectory: String?
 
-    public init() {}
+    // Fine-tune only (what `leopard train` sets with the flag named): never part of the dense-train key.
+    /// Peak learning rate of the weights while fine-tuning (`--fine-tune-lr`); 0 freezes them.
+    public var fineTuneLearningRate: Double?
+    /// Distillation weight α in (0, 1] (`--distill`): nil = the preset's; .some(nil) = "off", labels alone.
+    public var distillation: Double??
+    /// Hidden-state distillation weight β > 0 (`--distill-hidden`): nil = the preset's; .some(nil) = "off".
+    public var hiddenDistillation: Double??
+    /// The training surrogate of the hard rule (`--surrogate`).
+    public var surrogate: ThresholdSurrogate?
+    /// s of the surrogate and of the regulariser's sigmoid (`--steepness`; default 10).
+    public var steepness: Double?
 
-    static let keys = ["epochs", "fineTuneEpochs", "learningRate", "thresholdLearningRate", "batchSize", "trainSubset",
-                       "evalSubset", "steps"]
+    public init() {}
 
     /// `allowInit`: job parameters carry `init` inside `training`; a manifest's `training` objects may not (it
     /// belongs to the experiment entry).
@@ -53,9 +71,24 @@ public struct TrainingOverrides: Sendable, Equatable {
         trainSubset = try o.optional("trainSubset")?.int(min: 1, max: 100_000_000)
         evalSubset = try o.optional("evalSubset")?.int(min: 1, max: 100_000_000)
         steps = try o.optional("steps")?.int(min: 1, max: 1_000_000_000)
+        fineTuneLearningRate = try o.optional("fineTuneLearningRate")?.double(min: 0, max: 10)
+        distillation = try o.optional("distill").map { try Self.weightOrOff($0, expected: "a number > 0 and ≤ 1, or \"off\"") { $0 > 0 && $0 <= 1 } }
+        hiddenDistillation = try o.optional("distillHidden").map { try Self.weightOrOff($0, expected: "a number > 0 and ≤ 1000000, or \"off\"") { $0 > 0 && $0 <= 1e6 } }
+        surrogate = try o.optional("surrogate").map { ThresholdSurrogate(rawValue: try $0.string(oneOf: ThresholdSurrogate.allCases.map(\.rawValue)))! }
+        steepness = try o.optional("steepness")?.double(min: 0, max: 1e6, minExclusive: true)
         if allowInit { initDirectory = try o.optional("init")?.string() }
         try o.finish(allowed: Manifest.commentKeys)
     }
+
+    /// A weight, or the string "off" (→ nil).
+    static func weightOrOff(_ reader: JSONReader, expected: String, _ isValid: (Double) -> Bool) throws -> Double? {
+        if reader.value.stringValue == "off" { return nil }
+        guard let weight = reader.value.doubleValue, weight.isFinite, isValid(weight) else { throw reader.fail(expected) }
+        return weight
+    }
+
+    /// The `training` keys this object sets.
+    var setKeys: [String] { json.objectValue.map { $0.keys.filter { $0 != "init" } } ?? [] }
 
     /// `self` with every field that `other` sets replaced.
     func overridden(by other: TrainingOverrides) -> TrainingOverrides {
@@ -69,6 +102,11 @@ public struct TrainingOverrides: Sendable, Equatable {
         r.evalSubset = other.evalSubset ?? evalSubset
         r.steps = other.steps ?? steps
         r.initDirectory = other.initDirectory ?? initDirectory
+        r.fineTuneLearningRate = other.fineTuneLearningRate ?? fineTuneLearningRate
+        r.distillation = other.distillation ?? distillation
+        r.hiddenDistillation = other.hiddenDistillation ?? hiddenDistillation
+        r.surrogate = other.surrogate ?? surrogate
+        r.steepness = other.steepness ?? steepness
         return r
     }
 
@@ -84,6 +122,11 @@ public struct TrainingOverrides: Sendable, Equatable {
         if let evalSubset { o["evalSubset"] = JSONValue(evalSubset) }
         if let steps { o["steps"] = JSONValue(steps) }
         if let initDirectory { o["init"] = .string(initDirectory) }
+        if let fineTuneLearningRate { o["fineTuneLearningRate"] = JSONValue(fineTuneLearningRate) }
+        if let distillation { o["distill"] = distillation.map { JSONValue($0) } ?? "off" }
+        if let hiddenDistillation { o["distillHidden"] = hiddenDistillation.map { JSONValue($0) } ?? "off" }
+        if let surrogate { o["surrogate"] = .string(surrogate.rawValue) }
+        if let steepness { o["steepness"] = JSONValue(steepness) }
         return .object(o)
     }
 }
@@ -203,7 +246,9 @@ public struct Manifest: Sendable {
             let id = model + "\u{0}" + task
             if let first = seen[id] { throw item.fail("a (model, task) pair not already listed (duplicate of \(first))") }
             seen[id] = item.path
-            experiments.append(ExperimentSpec(model: model, task: task, training: defaults.overridden(by: training)))
+            var spec = ExperimentSpec(model: model, task: task, training: defaults.overridden(by: training))
+            for key in training.setKeys { spec.trainingPaths[key] = "\(item.path).training.\(key)" }
+            experiments.append(spec)
         }
         self.experiments = experiments
 

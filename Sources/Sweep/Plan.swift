@@ -101,6 +101,13 @@ public struct SweepPlan: Sendable {
             }
             // A pretrained preset needs its checkpoint folder (`init`), checked now rather than when the job runs.
             if let preset = backend as? PresetBackend {
+                // Settings a preset's fine-tune could not honour (distillation where it cannot or does not distil).
+                do {
+                    try preset.validateFineTuneOverrides(model: experiment.model, task: experiment.task, training: experiment.training,
+                                                         path: experiment.trainingPath)
+                } catch {
+                    throw InputError(file: manifest.file, place: "", problem: describeError(error))
+                }
                 if checkingInitFolders {
                     do {
                         try preset.validateInit(model: experiment.model, directory: experiment.training.initDirectory)
@@ -115,12 +122,23 @@ public struct SweepPlan: Sendable {
             }
             let dataset = try backend.datasetIdentity(task: experiment.task, dataDirectory: dataDirectory)
             let t = experiment.training
+            // The fine-tune settings stay out of the dense key: one dense checkpoint serves all of them.
             var denseTraining = t
             denseTraining.fineTuneEpochs = nil
             denseTraining.thresholdLearningRate = nil
+            denseTraining.fineTuneLearningRate = nil
+            denseTraining.distillation = nil
+            denseTraining.hiddenDistillation = nil
+            denseTraining.surrogate = nil
+            denseTraining.steepness = nil
             var fineTuneTraining = TrainingOverrides()
             fineTuneTraining.fineTuneEpochs = t.fineTuneEpochs
             fineTuneTraining.thresholdLearningRate = t.thresholdLearningRate
+            fineTuneTraining.fineTuneLearningRate = t.fineTuneLearningRate
+            fineTuneTraining.distillation = t.distillation
+            fineTuneTraining.hiddenDistillation = t.hiddenDistillation
+            fineTuneTraining.surrogate = t.surrogate
+            fineTuneTraining.steepness = t.steepness
             fineTuneTraining.evalSubset = t.evalSubset
             fineTuneTraining.steps = t.steps
             fineTuneTraining.initDirectory = t.initDirectory

@@ -3,7 +3,8 @@
 // checkpoint serves every λ and one fine-tuned checkpoint serves every hardware point:
 //   dense-train   train the preset from scratch, evaluate the dense metric → safetensors checkpoint
 //   finetune(λ)   load the dense weights, thresholds initialised per the manifest, L_task + λ·R (weights at the
-//                 preset's fine-tune rate, against the dense outputs when the preset distils), hard-rule metric,
+//                 preset's fine-tune rate, against the dense outputs when the preset distils — both, the surrogate
+//                 and its steepness overridable by the manifest's `training`), hard-rule metric,
 //                 prune rates, learned thresholds, and the top-k / fixed-threshold baselines at the learned rate
 //                 → safetensors checkpoint with the thresholds in its metadata
 //   capture-trace load it, hard thresholds in place, record q/k on the first N test examples, quantise to B bits
@@ -104,6 +105,33 @@ public struct PresetBackend: ModelBackend {
         _ = try preset.initialised(from: directory)
     }
 
+    /// Plan-time check of an experiment's fine-tune settings, refusing what `leopard train` refuses: a distillation
+    /// weight on a task without a teacher's output distribution (GLUE only), and a hidden-state weight where the
+    /// experiment does not distil ("off", or a preset that does not distil by default). `path` gives the JSON path of
+    /// a `training` key. A preset planned but not linked has unknown defaults: only what the manifest says is checked.
+    public func validateFineTuneOverrides(model: String, task: String, training: TrainingOverrides,
+                                          path: (String) -> String) throws {
+        if case .some(.some(let alpha)) = training.distillation, !task.hasPrefix("glue/") {
+            throw RuntimeError("\(path("distill")) = \(CanonicalJSON.formatNumber(alpha)); expected no value or \"off\": distillation "
+                               + "from the dense model needs a GLUE task and an encoder preset (the teacher's outputs are class "
+                               + "probabilities or a regression value); \(model) on \(task) has none")
+        }
+        guard case .some(.some(let beta)) = training.hiddenDistillation else { return }
+        let why: String
+        switch training.distillation {
+        case .some(.some): return
+        case .some(.none): why = "\(path("distill")) = \"off\""
+        case .none:
+            guard let preset = Presets.all[model], preset.distillation == nil else { return }
+            why = "\(model) does not distil by default; set distill to a weight in (0, 1]"
+        }
+        throw RuntimeError("\(path("distillHidden")) = \(CanonicalJSON.formatNumber(beta)); expected no value or \"off\": hidden-state "
+                           + "distillation needs distillation from the dense model (\(why))")
+    }
+
+    /// The preset with the manifest's overrides applied, as `leopard train` applies the same flags (`--epochs`,
+    /// `--fine-tune-epochs`, `--fine-tune-lr`, `--threshold-lr`, `--distill`, `--distill-hidden`, `--surrogate`);
+    /// `steepness` is not a preset field: `fineTune` gives it to the threshold transforms.
     func preset(_ model: String, _ training: TrainingOverrides) throws -> Preset {
         guard var preset = Presets.all[model] else {
             throw RuntimeError("preset \(model) is planned but its training code is not linked into this leopard build "
@@ -114,7 +142,17 @@ public struct PresetBackend: ModelBackend {
         if let e = training.fineTuneEpochs { preset.fineTuneEpochs = e }
         if let lr = training.learningRate { preset.learningRate = lr }
         if let lr = training.thresholdLearningRate { preset.thresholdLearningRate = lr }
+        if let lr = training.fineTuneLearningRate { preset.fineTuneLearningRate = lr }
+        if let alpha = training.distillation { preset.distillation = alpha }
+        if let beta = training.hiddenDistillation { preset.hiddenDistillation = beta }
+        if let surrogate = training.surrogate { preset.surrogate = surrogate }
         return preset
+    }
+
+    /// s of the fine-tune's surrogate and regulariser: the manifest's `steepness`, else the transforms' default
+    /// (as `leopard train --steepness`; not a preset field).
+    static func steepness(_ training: TrainingOverrides) -> Float {
+        training.steepness.map(Float.init) ?? ThresholdScoreTransform.defaultSteepness
     }
 
     func makeTask(_ preset: Preset, _ task: String, _ environment: JobEnvironment) throws -> any PruningTask {
@@ -149,8 +187,12 @@ public struct PresetBackend: ModelBackend {
         let model_ = task.model, layers = model_.attentionLayerCount
         let denseFile = try SafetensorsFile(bytes: dense, file: "dense checkpoint")
         try task.parameters.load(from: denseFile)
-        // As `leopard train`: a preset that distils fine-tunes against a frozen copy of these dense weights.
-        if let weight = preset.distillation, let distilling = task as? DistillingPruningTask {
+        // As `leopard train`: a preset that distils fine-tunes against a frozen copy of these dense weights (with the
+        // hidden-state term only when it distils at all).
+        if let weight = preset.distillation {
+            guard let distilling = task as? DistillingPruningTask else {
+                throw RuntimeError("distillation from the dense model is implemented for the GLUE encoder presets; \(model) has none")
+            }
             distilling.distill(weight: weight, hiddenWeight: preset.hiddenDistillation)
         }
 
@@ -176,7 +218,8 @@ public struct PresetBackend: ModelBackend {
             case .quantile(let q): start = FixedThreshold.calibrate(samples: denseScores[layer], pruneRate: q)
             }
             if !start.isFinite { start = 0 }
-            return ThresholdScoreTransform(thresholds: [start], regularizerWeight: lambda / Double(layers), surrogate: preset.surrogate)
+            return ThresholdScoreTransform(thresholds: [start], steepness: Self.steepness(training),
+                                           regularizerWeight: lambda / Double(layers), surrogate: preset.surrogate)
         }
         model_.scoreTransforms = transforms
         try PresetTraining.train(task, epochs: preset.fineTuneEpochs, maxSteps: preset.fineTuneSteps,

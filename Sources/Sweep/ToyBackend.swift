@@ -5,7 +5,9 @@
 //
 // Tasks: `toy/easy` and `toy/hard` (different dense metrics), `toy/diverge` (dense training fails like a
 // diverging run), `toy/fragile` (fine-tuning fails for λ ≥ 1). Work: `training.steps` CPU-bound steps (default
-// 2,000 ≈ a few milliseconds); the trace is a Workloads synthetic trace at the fine-tuned prune rate.
+// 2,000 ≈ a few milliseconds); the trace is a Workloads synthetic trace at the fine-tuned prune rate. The other
+// `training` fields (epochs, learning rates, distillation, surrogate, steepness, ...) are accepted and keyed as for
+// a preset, so toy sweeps exercise the same keys, but they change nothing in a toy job's work or results.
 
 import Basics
 import Foundation

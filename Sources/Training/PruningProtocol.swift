@@ -43,7 +43,7 @@ public struct PruningSettings: Sendable {
     public var fineTuneSteps: Int?
     /// Also fine-tune the dense weights without thresholds for the same steps (the control, see above).
     public var control = false
-    public var steepness: Float = 10
+    public var steepness: Float = ThresholdScoreTransform.defaultSteepness
     public var prunedMagnitude: Float = 1000
     public var surrogate: ThresholdSurrogate
     public var perHeadThresholds = false

@@ -92,8 +92,9 @@ import Training
 /// fine-tune against the dense outputs at λ = 1, with the baselines — the path `leopard sweep` takes for the GLUE
 /// encoders, end to end.
 @Suite struct PresetBackendGlueTests {
-    @Test func bertTinyTrainsAndFineTunesThroughTheSweepBackend() throws {
-        let directory = try TemporaryDirectory()
+    /// A data directory in `directory` holding a small SST-2-format task (192 training and 64 dev sentences whose
+    /// label is given by one word); returns its path.
+    static func sst2Fixture(_ directory: TemporaryDirectory) throws -> String {
         let root = directory.file("data")
         try FileManager.default.createDirectory(atPath: root + "/glue/SST-2", withIntermediateDirectories: true)
         var rng = SeededGenerator(seed: 11)
@@ -110,6 +111,12 @@ import Training
         }
         try rows(192).write(toFile: root + "/glue/SST-2/train.tsv", atomically: true, encoding: .utf8)
         try rows(64).write(toFile: root + "/glue/SST-2/dev.tsv", atomically: true, encoding: .utf8)
+        return root
+    }
+
+    @Test func bertTinyTrainsAndFineTunesThroughTheSweepBackend() throws {
+        let directory = try TemporaryDirectory()
+        let root = try Self.sst2Fixture(directory)
         #expect(try Presets.named("bert-tiny").distillation == 1)
         let backend = PresetBackend()
         var training = TrainingOverrides()
