@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors", "Basics"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Basics", "Datasets"]),  // Datasets: GLUE + WordPiece for the MiniLM-vs-PyTorch check
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensors", "Datasets", "Workloads", "Basics"]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"], exclude: ["Golden"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Storage", "Reporting", "Workloads", "AcceleratorModel", "Basics"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Basics", "Workloads",
                                                           "Sweep", "Training", "Layers"]),  // `train` flags vs manifest overrides
