@@ -22,7 +22,9 @@ public struct TrainCommand: Command {
         --out DIR: DIR/dense.safetensors, DIR/pruned.safetensors and the attention trace DIR/trace/layer-NN/
         (with several λ values: DIR/lambda-X/pruned.safetensors and DIR/lambda-X/trace/). --json prints one object
         (dense_metric, pruned_metric, prune_rate, metric_name, higher_is_better, thresholds, layer_prune_rates,
-        baselines, timings), or an array of them for several λ values.
+        baselines, timings), or an array of them for several λ values. metric_loss_paired gives the loss a standard
+        error over the test examples (the dense and pruned models answer the same ones): exact for accuracy, a paired
+        bootstrap of 1,000 resamples for Matthews correlation, F1, Pearson and perplexity (docs/pruning.md).
         """,
         arguments: [
             ArgumentHelp("--model M", "model preset: " + Presets.names.joined(separator: ", ")),
