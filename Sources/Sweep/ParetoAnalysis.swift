@@ -124,7 +124,7 @@ public struct ParetoReport: Sendable {
         func bit(_ b: Bool) -> CSVCell { .integer(b ? 1 : 0) }
         for i in order where task == nil || (rows[i].task == task && flags[i].frontTask) {
             let r = rows[i], f = flags[i]
-            var cells: [CSVCell] = [.text(sweep), .text(r.model), .text(r.family), .text(r.task), .integer(r.seed),
+            var cells: [CSVCell] = [.text(r.sweep.isEmpty ? sweep : r.sweep), .text(r.model), .text(r.family), .text(r.task), .integer(r.seed),
                                     .fixed(r.lambda, decimals: 6), .text(r.method.rawValue), .text(r.hardwareModel), .text(r.energyTable)]
             cells += Self.hardwareCells(r.hardware)
             cells += [.text(r.metricName), .fixed(r.denseMetric, decimals: 4), .fixed(r.metric, decimals: 4), .fixed(r.metricLoss, decimals: 3),

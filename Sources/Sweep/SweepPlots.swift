@@ -39,7 +39,10 @@ public enum SweepPlots {
         }
 
         // λ curves.
-        let curves = Dictionary(grouping: results.fineTunes) { "\($0.model) \($0.task) seed \($0.seed)" }
+        // One curve per (model, task, seed) and, where one store holds several settings of it, per setting (its sweep).
+        let curves = Dictionary(grouping: results.fineTunes) {
+            "\($0.model) \($0.task) seed \($0.seed)" + ($0.variant.isEmpty ? "" : " [\($0.variant)]")
+        }
         let names = curves.keys.sorted()
         if !names.isEmpty {
             let pruneSeries = names.map { name in
@@ -63,19 +66,20 @@ public enum SweepPlots {
             let perModelTask = Dictionary(grouping: results.fineTunes) { "\($0.model)|\($0.task)" }
             for key in perModelTask.keys.sorted() {
                 let parts = key.split(separator: "|").map(String.init)
-                let bySeed = Dictionary(grouping: perModelTask[key]!) { $0.seed }
+                let bySeed = Dictionary(grouping: perModelTask[key]!) { SeedVariant(seed: $0.seed, variant: $0.variant) }
                 var series: [LineSeries] = []
-                for seed in bySeed.keys.sorted() {
-                    let runs = bySeed[seed]!.sorted { $0.lambda < $1.lambda }
+                for run in bySeed.keys.sorted() {
+                    let label = run.variant.isEmpty ? "seed \(run.seed)" : "seed \(run.seed) [\(run.variant)]"
+                    let runs = bySeed[run]!.sorted { $0.lambda < $1.lambda }
                     // The loss's standard error back in metric units (it is stored in points, `metricLossStandardErrorPoints`).
                     let errors = runs.map { run -> Double in
                         guard let se = run.metrics["metric_loss_se"] else { return .nan }
                         let higher = (run.metrics["higher_is_better"] ?? 1) != 0
                         return higher ? se / 100 : se / 100 * abs(run.metrics["dense_metric"] ?? .nan)
                     }
-                    series.append(LineSeries(name: "pruned, seed \(seed)", points: runs.map { (x: $0.lambda, y: $0.metrics["metric"] ?? .nan) },
+                    series.append(LineSeries(name: "pruned, \(label)", points: runs.map { (x: $0.lambda, y: $0.metrics["metric"] ?? .nan) },
                                              errors: errors.contains { $0.isFinite } ? errors : nil))
-                    series.append(LineSeries(name: "dense, seed \(seed)", points: runs.map { (x: $0.lambda, y: $0.metrics["dense_metric"] ?? .nan) }))
+                    series.append(LineSeries(name: "dense, \(label)", points: runs.map { (x: $0.lambda, y: $0.metrics["dense_metric"] ?? .nan) }))
                 }
                 let taskPositive = perModelTask[key]!.allSatisfy { $0.lambda > 0 } && Set(perModelTask[key]!.map(\.lambda)).count > 2
                 plots.append(SweepPlot(fileName: "lambda-metric-\(fileSafe(parts[0]))-\(fileSafe(parts[1])).svg", svg: LineChart(
@@ -94,7 +98,7 @@ public enum SweepPlots {
             guard layerCount > 0 else { continue }
             let categories = (0..<layerCount).map { "layer \($0)" }
             let series = runs.map { r in
-                BarSeries(name: "λ = \(formatFixed(r.lambda, decimals: 4))",
+                BarSeries(name: "λ = \(formatFixed(r.lambda, decimals: 4))" + (r.variant.isEmpty ? "" : " [\(r.variant)]"),
                           values: (0..<layerCount).map { r.metrics[String(format: "threshold_%02d", $0)] ?? .nan })
             }
             let parts = name.split(separator: "|").map(String.init)
@@ -124,4 +128,11 @@ public enum SweepPlots {
     public static func fileSafe(_ s: String) -> String {
         String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
     }
+}
+
+/// A (seed, setting) of one (model, task): one pruned and one dense series on its λ-metric plot.
+private struct SeedVariant: Hashable, Comparable {
+    let seed: Int
+    let variant: String
+    static func < (a: SeedVariant, b: SeedVariant) -> Bool { (a.seed, a.variant) < (b.seed, b.variant) }
 }

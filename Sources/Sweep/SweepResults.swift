@@ -46,6 +46,9 @@ public struct ResultRow: Sendable {
     public let analyticGap: Double
     /// Paired standard error of `metricLoss`, in the same points; NaN when the store has none (older stores, toy jobs).
     public var metricLossStandardError: Double = .nan
+    /// The sweep whose manifest planned the point's fine-tune (the one that stored it first, when two plan it); empty
+    /// when unknown.
+    public var sweep = ""
 }
 
 /// Everything the plots and Pareto need, loaded once.
@@ -53,7 +56,10 @@ public struct SweepResults: Sendable {
     public let sweep: String
     public let rows: [ResultRow]
     /// Fine-tune jobs that are done: (model, task, seed, λ, metrics), for λ curves and thresholds per layer.
-    public let fineTunes: [(model: String, task: String, seed: Int, lambda: Double, metrics: [String: Double])]
+    /// `variant` tells apart fine-tunes of one (model, task, seed) with different settings (a manifest's `training`,
+    /// docs/manifest.md), run as separate sweeps into one store: the sweep that stored them; empty when the
+    /// (model, task, seed) has one setting only.
+    public let fineTunes: [(model: String, task: String, seed: Int, lambda: Double, metrics: [String: Double], variant: String)]
     /// Capture-trace jobs that are done: plane histograms.
     public let traces: [(model: String, task: String, lambda: Double, histogram: [Double])]
     /// Done jobs (of any kind) left out because they are superseded (CurrentJobs); 0 when everything was loaded.
@@ -87,7 +93,8 @@ public struct SweepResults: Sendable {
         }
 
         var rows: [ResultRow] = []
-        var fineTunes: [(String, String, Int, Double, [String: Double])] = []
+        var fineTunes: [(model: String, task: String, seed: Int, lambda: Double, metrics: [String: Double], variant: String)] = []
+        var fineTuneSettings: [String] = []  // per fine-tune: its sweep and its `training` settings
         var traces: [(String, String, Double, [Double])] = []
         var supersededLeftOut = 0
         for job in all where (sweep == nil || job.sweep == sweep) && job.state == .done {
@@ -102,7 +109,8 @@ public struct SweepResults: Sendable {
                 guard let dense = job.parentKey.flatMap({ byKey[$0] }) else { continue }
                 let p = params(job), dp = params(dense)
                 fineTunes.append((p["model"]?.stringValue ?? "?", p["task"]?.stringValue ?? "?", dp["seed"]?.intValue ?? 0,
-                                  p["lambda"]?.doubleValue ?? .nan, metrics[job.key] ?? [:]))
+                                  p["lambda"]?.doubleValue ?? .nan, metrics[job.key] ?? [:], job.sweep))
+                fineTuneSettings.append(CanonicalJSON.encode(p["training"] ?? .null))
             case .captureTrace?:
                 let m = metrics[job.key] ?? [:]
                 let histogram = (0...16).map { m[String(format: "planes_hist_%02d", $0)] }
@@ -136,6 +144,7 @@ public struct SweepResults: Sendable {
                                      meanPlanes: meanPlanes ?? .nan, cycles: cycles ?? .nan,
                                      baselineCycles: hm["baseline_cycles"] ?? .nan, analyticGap: hm["analytic_gap"] ?? .nan)
                     row.metricLossStandardError = standardError ?? .nan
+                    row.sweep = fineTune.sweep
                     return row
                 }
                 if let r = row(.learned, metric: fm["metric"], loss: fm["metric_loss"], standardError: fm["metric_loss_se"],
@@ -154,6 +163,13 @@ public struct SweepResults: Sendable {
             default:
                 continue
             }
+        }
+        // A (model, task, seed) fine-tuned under more than one setting keeps the sweep name as its variant; one
+        // setting alone needs none (so one sweep's plots and legends are as they always were).
+        var settingsPerRun: [String: Set<String>] = [:]
+        for (i, f) in fineTunes.enumerated() { settingsPerRun["\(f.model)|\(f.task)|\(f.seed)", default: []].insert(fineTuneSettings[i]) }
+        for i in fineTunes.indices where (settingsPerRun["\(fineTunes[i].model)|\(fineTunes[i].task)|\(fineTunes[i].seed)"]?.count ?? 0) < 2 {
+            fineTunes[i].variant = ""
         }
         return SweepResults(sweep: name ?? sweep ?? "all", rows: rows, fineTunes: fineTunes, traces: traces,
                             supersededLeftOut: supersededLeftOut)

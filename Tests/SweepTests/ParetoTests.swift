@@ -80,11 +80,11 @@ func row(_ task: String, lambda: Double, loss: Double, speedup: Double, energy: 
     /// Stored standard errors become ±1 SE bars on the λ-loss plot (in points) and on each (model, task)'s λ-metric
     /// plot (back in metric units); a sweep without them plots as before.
     @Test func storedStandardErrorsBecomeErrorBars() {
-        func fineTune(_ lambda: Double, se: Double?) -> (model: String, task: String, seed: Int, lambda: Double, metrics: [String: Double]) {
+        func fineTune(_ lambda: Double, se: Double?) -> (model: String, task: String, seed: Int, lambda: Double, metrics: [String: Double], variant: String) {
             var m: [String: Double] = ["metric": 0.8 - lambda / 10, "dense_metric": 0.8, "metric_loss": lambda * 10,
                                        "prune_rate": 0.5, "higher_is_better": 1]
             if let se { m["metric_loss_se"] = se }
-            return ("bert-tiny", "glue/sst2", 1, lambda, m)
+            return ("bert-tiny", "glue/sst2", 1, lambda, m, "")
         }
         func plots(_ se: Double?) -> [String: String] {
             let results = SweepResults(sweep: "t", rows: [], fineTunes: [fineTune(0.1, se: se), fineTune(1, se: se)], traces: [])
@@ -98,6 +98,36 @@ func row(_ task: String, lambda: Double, loss: Double, speedup: Double, energy: 
         #expect(with["lambda-metric-bert-tiny-glue_sst2.svg"]?.contains("0.700 ± 0.008") == true)
         #expect(without["lambda-metric.svg"]?.contains("±") == false)
         #expect(without["lambda-metric-bert-tiny-glue_sst2.svg"]?.contains("±") == false)
+    }
+
+    /// Two sweeps of the same (model, task, seed) under different fine-tune settings in one store: each Pareto row
+    /// names the sweep whose fine-tune it is, and the plots draw one curve per setting instead of mixing them.
+    @Test func twoSettingsInOneStoreStayApart() throws {
+        let dir = try TemporaryDirectory()
+        let a = toyManifestJSON(name: "a", tasks: ["toy/easy"], lambdas: [0.1, 0.5], qkUnits: [8])
+        let b = a.replacingOccurrences(of: "\"name\": \"a\"", with: "\"name\": \"b\"")
+            .replacingOccurrences(of: "\"training\": {\"steps\": 500}", with: "\"training\": {\"steps\": 500, \"steepness\": 20}")
+        #expect(b.contains("\"steepness\": 20") && b.contains("\"name\": \"b\""))
+        _ = try runPlan(toyPlan(a), store: dir.file("s.sqlite"))
+        _ = try runPlan(toyPlan(b), store: dir.file("s.sqlite"))
+        let store = try ResultStore(path: dir.file("s.sqlite"), access: .readOnly)
+        let results = try SweepResults.load(store: store, sweep: nil, name: "s")
+        // The dense job is shared; each sweep has its own two fine-tunes.
+        #expect(results.fineTunes.count == 4)
+        #expect(Set(results.fineTunes.map(\.variant)) == ["a", "b"])
+        #expect(Set(results.rows.map(\.sweep)) == ["a", "b"])
+        let csv = ParetoReport.make(results, budgetPoints: 2).csv().split(separator: "\n").map(String.init)
+        let header = csv[0].split(separator: ",").map(String.init)
+        let sweeps = csv.dropFirst().map { String($0.split(separator: ",", omittingEmptySubsequences: false)[header.firstIndex(of: "sweep")!]) }
+        #expect(Set(sweeps) == ["a", "b"] && sweeps.filter { $0 == "a" }.count == sweeps.filter { $0 == "b" }.count)
+        let plots = Dictionary(uniqueKeysWithValues: SweepPlots.make(results, report: ParetoReport.make(results, budgetPoints: 2))
+            .map { ($0.fileName, $0.svg) })
+        let lossPlot = try #require(plots["lambda-metric.svg"])
+        #expect(lossPlot.contains("toy toy/easy seed 0 [a]") && lossPlot.contains("toy toy/easy seed 0 [b]"))
+        #expect(plots["lambda-metric-toy-toy_easy.svg"]?.contains("pruned, seed 0 [b]") == true)
+        // One sweep alone keeps its plain legends.
+        let alone = try SweepResults.load(store: store, sweep: "a")
+        #expect(alone.fineTunes.allSatisfy { $0.variant.isEmpty } && alone.fineTunes.count == 2)
     }
 
     @Test func smokeSweepGivesParetoRowsBaselinesAndPlots() throws {
