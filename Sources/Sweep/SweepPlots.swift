@@ -60,7 +60,8 @@ public enum SweepPlots {
                 xScale: positive ? .log10 : .linear, series: pruneSeries).render()))
             plots.append(SweepPlot(fileName: "lambda-metric.svg", svg: LineChart(
                 title: "\(results.sweep): λ vs metric loss", xLabel: "λ (regularizer weight)",
-                yLabel: "metric loss vs dense (points; perplexity: relative %)" + (withErrors ? "; bars ±1 paired SE" : ""),
+                yLabel: withErrors ? "metric loss ±1 paired SE (points; perplexity: rel. %)"
+                                   : "metric loss vs dense (points; perplexity: relative %)",
                 xScale: positive ? .log10 : .linear, series: lossSeries).render()))
             // Each (model, task) on its own metric axis, the dense metric beside the pruned one.
             let perModelTask = Dictionary(grouping: results.fineTunes) { "\($0.model)|\($0.task)" }

@@ -92,7 +92,7 @@ func row(_ task: String, lambda: Double, loss: Double, speedup: Double, energy: 
             return Dictionary(uniqueKeysWithValues: all.map { ($0.fileName, $0.svg) })
         }
         let with = plots(0.8), without = plots(nil)
-        #expect(with["lambda-metric.svg"]?.contains("bars ±1 paired SE") == true)
+        #expect(with["lambda-metric.svg"]?.contains("metric loss ±1 paired SE") == true)
         #expect(with["lambda-metric.svg"]?.contains("10.000 ± 0.800") == true, "the λ = 1 loss with its error in points")
         // 0.8 points of accuracy is 0.008 in metric units.
         #expect(with["lambda-metric-bert-tiny-glue_sst2.svg"]?.contains("0.700 ± 0.008") == true)
