@@ -28,7 +28,8 @@ import Testing
         #expect(m.hardwareGrid.pointCount == 72)
     }
 
-    @Test(arguments: ["experiments/smoke.json", "experiments/quickstart.json"])
+    @Test(arguments: ["experiments/smoke.json", "experiments/quickstart.json", "experiments/tiny-distil.json",
+                      "experiments/tiny-labels.json"])
     func shippedManifestsPlan(_ file: String) throws {
         let m = try Manifest.load(path: repositoryFile(file))
         let plan = try SweepPlan.make(m, dataDirectory: "data")
@@ -36,6 +37,16 @@ import Testing
         #expect(plan.count(.fineTune) == plan.count(.denseTrain) * m.lambdas.count)
         #expect(plan.count(.captureTrace) == plan.count(.fineTune))
         #expect(plan.count(.hardwareEval) == plan.count(.captureTrace) * m.hardwareGrid.pointCount * m.hardwareModels.count)
+    }
+
+    /// The settings comparison of docs/manifest.md: the two manifests share their dense training and nothing after it.
+    @Test func theTwoTinyManifestsShareOnlyTheDenseTraining() throws {
+        func plan(_ file: String) throws -> SweepPlan {
+            try SweepPlan.make(Manifest.load(path: repositoryFile(file)), dataDirectory: "data")
+        }
+        let distil = try plan("experiments/tiny-distil.json"), labels = try plan("experiments/tiny-labels.json")
+        let shared = Set(distil.jobs.map(\.key)).intersection(labels.jobs.map(\.key))
+        #expect(shared.count == 1 && distil.jobs.first { shared.contains($0.key) }?.kind == JobKind.denseTrain.rawValue)
     }
 
     /// Every job of experiments/smoke.json (key, kind, parent, canonical parameters; toy family, so no preset
