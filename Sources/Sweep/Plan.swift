@@ -95,7 +95,7 @@ public struct SweepPlan: Sendable {
             if backend is PresetBackend {
                 for (name, value) in [("batchSize", experiment.training.batchSize), ("trainSubset", experiment.training.trainSubset)]
                     where value != nil {
-                    throw InputError(file: manifest.file, place: "", problem: "\(place).training.\(name) (or training.\(name)) = "
+                    throw InputError(file: manifest.file, place: "", problem: "\(experiment.trainingPath(name)) = "
                                      + "\(value!); expected no value: preset \(experiment.model) fixes its own \(name)")
                 }
             }

@@ -154,6 +154,11 @@ import Training
         BadCase(name: "hidden on a preset that does not distil", top: nil, experiment: "\"distillHidden\": 2", model: "bert-mini",
                 expected: "x.json: experiments[1].training.distillHidden = 2; expected no value or \"off\": hidden-state distillation "
                     + "needs distillation from the dense model (bert-mini does not distil by default; set distill to a weight in (0, 1])"),
+        // A preset's own batch size and training subset, named where the manifest set them.
+        BadCase(name: "batch size on a preset", top: nil, experiment: "\"batchSize\": 8",
+                expected: "x.json: experiments[1].training.batchSize = 8; expected no value: preset bert-tiny fixes its own batchSize"),
+        BadCase(name: "training subset at the top", top: "\"trainSubset\": 100", experiment: nil,
+                expected: "x.json: training.trainSubset = 100; expected no value: preset bert-tiny fixes its own trainSubset"),
         BadCase(name: "distill on a task without a teacher", top: "\"distill\": 0.5", experiment: nil,
                 expected: "x.json: training.distill = 0.5; expected no value or \"off\": distillation from the dense model needs a GLUE "
                     + "task and an encoder preset (the teacher's outputs are class probabilities or a regression value); memn2n on babi/qa1 has none"),
