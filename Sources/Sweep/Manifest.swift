@@ -2,8 +2,8 @@
 // → Pareto fronts, CSVs and plots (DESIGN.md §3).
 //
 // Owns: manifest v1 (this file; documented in docs/manifest.md), planning, the engine, job kinds, Pareto analysis
-// and plot assembly. Imports Training (through the model-backend registry), AcceleratorModel and Workloads (the
-// hardware side), Storage, Reporting, Basics. Never prints or exits: the command layer does.
+// and plot assembly. Imports Training (through the model-backend registry) and Layers (the surrogate's forms and
+// default steepness), AcceleratorModel and Workloads (the hardware side), Storage, Reporting, Basics. Never prints or exits: the command layer does.
 //
 // Manifest v1: every value is checked with Basics' JSONReader, so an error reads
 // `experiments/x.json: hardware.qkUnits[2] = 0; expected an integer ≥ 1`. Unknown keys are rejected everywhere.

@@ -94,7 +94,9 @@ public struct SweepResults: Sendable {
 
         var rows: [ResultRow] = []
         var fineTunes: [(model: String, task: String, seed: Int, lambda: Double, metrics: [String: Double], variant: String)] = []
-        var fineTuneSettings: [String] = []  // per fine-tune: its sweep and its `training` settings
+        // Per fine-tune, what identifies its setting: the dense job it starts from (seed and dense-side settings) and
+        // its own parameters but for λ and the seed key (fine-tune settings, threshold initialisation, baselines).
+        var fineTuneSettings: [String] = []
         var traces: [(String, String, Double, [Double])] = []
         var supersededLeftOut = 0
         for job in all where (sweep == nil || job.sweep == sweep) && job.state == .done {
@@ -110,7 +112,10 @@ public struct SweepResults: Sendable {
                 let p = params(job), dp = params(dense)
                 fineTunes.append((p["model"]?.stringValue ?? "?", p["task"]?.stringValue ?? "?", dp["seed"]?.intValue ?? 0,
                                   p["lambda"]?.doubleValue ?? .nan, metrics[job.key] ?? [:], job.sweep))
-                fineTuneSettings.append(CanonicalJSON.encode(p["training"] ?? .null))
+                var setting = p.objectValue ?? [:]
+                setting["lambda"] = nil
+                setting["seedKey"] = nil
+                fineTuneSettings.append((job.parentKey ?? "") + " " + CanonicalJSON.encode(.object(setting)))
             case .captureTrace?:
                 let m = metrics[job.key] ?? [:]
                 let histogram = (0...16).map { m[String(format: "planes_hist_%02d", $0)] }

@@ -98,6 +98,24 @@ func row(_ task: String, lambda: Double, loss: Double, speedup: Double, energy: 
         #expect(with["lambda-metric-bert-tiny-glue_sst2.svg"]?.contains("0.700 ± 0.008") == true)
         #expect(without["lambda-metric.svg"]?.contains("±") == false)
         #expect(without["lambda-metric-bert-tiny-glue_sst2.svg"]?.contains("±") == false)
+        // Perplexity: the error is stored in relative % of the dense perplexity (as the loss), so 2% of a dense 50 is 1.
+        let ppl: [String: Double] = ["metric": 52, "dense_metric": 50, "metric_loss": 4, "prune_rate": 0.5, "higher_is_better": 0,
+                                     "metric_loss_se": metricLossStandardErrorPoints(1, dense: 50, higherIsBetter: false)]
+        let lm = SweepResults(sweep: "t", rows: [], fineTunes: [("gpt2-tiny", "ptb", 1, 0.5, ppl, ""), ("gpt2-tiny", "ptb", 1, 2, ppl, "")],
+                              traces: [])
+        let lmPlots = SweepPlots.make(lm, report: ParetoReport.make(lm, budgetPoints: 1))
+        #expect(lmPlots.first { $0.fileName == "lambda-metric.svg" }?.svg.contains("4.000 ± 2.000") == true)
+        #expect(lmPlots.first { $0.fileName == "lambda-metric-gpt2-tiny-ptb.svg" }?.svg.contains("52.000 ± 1.000") == true)
+    }
+
+    /// Standard errors in the loss's points: ×100 where higher is better, relative % of the dense value for perplexity.
+    @Test func standardErrorPointsFollowTheLoss() {
+        #expect(metricLossStandardErrorPoints(0.0081, dense: 0.8, higherIsBetter: true) == 100 * 0.0081)
+        #expect(abs(metricLossStandardErrorPoints(0.5, dense: 360, higherIsBetter: false) - 100 * 0.5 / 360) < 1e-12)
+        // The loss of a perplexity that rises by 1 SE is 1 SE in points.
+        let dense = 7.17, se = 0.006
+        #expect(abs(metricLossPoints(dense: dense, pruned: dense + se, higherIsBetter: false)
+                    - metricLossStandardErrorPoints(se, dense: dense, higherIsBetter: false)) < 1e-9)
     }
 
     /// Two sweeps of the same (model, task, seed) under different fine-tune settings in one store: each Pareto row
@@ -128,6 +146,13 @@ func row(_ task: String, lambda: Double, loss: Double, speedup: Double, energy: 
         // One sweep alone keeps its plain legends.
         let alone = try SweepResults.load(store: store, sweep: "a")
         #expect(alone.fineTunes.allSatisfy { $0.variant.isEmpty } && alone.fineTunes.count == 2)
+        // A third sweep that differs only beside `training` (its thresholds' initialisation) is a setting of its own.
+        let c = a.replacingOccurrences(of: "\"name\": \"a\"", with: "\"name\": \"c\"")
+            .replacingOccurrences(of: "\"lambdas\":", with: "\"thresholdInit\": {\"method\": \"value\", \"value\": 0.5}, \"lambdas\":")
+        #expect(c.contains("\"method\": \"value\""))
+        _ = try runPlan(toyPlan(c), store: dir.file("s.sqlite"))
+        let three = try SweepResults.load(store: try ResultStore(path: dir.file("s.sqlite"), access: .readOnly), sweep: nil)
+        #expect(Set(three.fineTunes.map(\.variant)) == ["a", "b", "c"] && three.fineTunes.count == 6)
     }
 
     @Test func smokeSweepGivesParetoRowsBaselinesAndPlots() throws {

@@ -93,6 +93,33 @@ func withTask(_ smoke: SmokeCase, _ body: (any PruningTask) throws -> Void) thro
         }
     }
 
+    /// An evaluation pass changes nothing that training sees (no dropout stream advanced, no state kept): the same
+    /// task with and without `evaluateWithOutcomes` before it computes the same first-batch loss and gradients, bit
+    /// for bit. Sweep fine-tunes rely on it (they evaluate the dense checkpoint first, for the standard errors).
+    /// The real bert-tiny and albert-tiny presets add dropout and a distillation teacher.
+    @Test(arguments: SmokeCase.all + [
+        SmokeCase(description: "bert-tiny on glue/sst2, distilling") { try Presets.named("bert-tiny").factory("glue/sst2", $0, 1) },
+        SmokeCase(description: "albert-tiny on glue/sst2, distilling") { try Presets.named("albert-tiny").factory("glue/sst2", $0, 1) },
+    ])
+    func evaluationLeavesTrainingUntouched(smoke: SmokeCase) throws {
+        try withTask(smoke) { first in
+            let second = try smoke.make(DataDirectory.resolve(explicit: nil))
+            for task in [first, second] { (task as? DistillingPruningTask)?.distill(weight: 1) }
+            _ = try second.evaluateWithOutcomes(.test, limit: 20)
+            _ = try second.evaluateWithOutcomes(.validation, limit: 20)
+            func step(_ task: any PruningTask) -> (Double, [Float]) {
+                task.parameters.zeroGradients()
+                let loss = task.accumulateGradients(batch: 0, epoch: 0)
+                let g = task.parameters.gradients
+                return (loss, Array(UnsafeBufferPointer(start: g.pointer, count: g.count)))
+            }
+            let (a, b) = (step(first), step(second))
+            #expect(a.0 == b.0, "\(smoke): loss \(a.0) vs \(b.0) after an evaluation")
+            #expect(a.1 == b.1, "\(smoke): gradients differ after an evaluation")
+            #expect(a.1.contains { $0 != 0 }, "\(smoke): no gradient at all")
+        }
+    }
+
     @Test(arguments: SmokeCase.all)
     func metricsAndAttentionCaptureHaveTheTasksShape(smoke: SmokeCase) throws {
         try withTask(smoke) { task in

@@ -1,7 +1,7 @@
 // The paired standard error of a metric loss. Accuracy: d_i = dense right − pruned right per example, sd(d)/√n.
 // Every other metric: a paired bootstrap over the examples, checked against the exact formula (accuracy), the delta
 // method (perplexity) and the jackknife (Matthews correlation, Pearson). The report's paired loss is the metric loss
-// itself (same examples, same predictions).
+// itself (same examples, same predictions; for perplexity to rounding, as it sums per window).
 import Basics
 import Datasets
 import Foundation
