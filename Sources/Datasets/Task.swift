@@ -189,22 +189,43 @@ extension TaskDescription {
     public func score(predictions: [Int32], labels: [Int32]) -> [MetricName: Double] {
         precondition(kind == .classification || kind == .image, "\(name) is not a classification task")
         var scores: [MetricName: Double] = [:]
-        for metric in [metric] + secondaryMetrics {
-            switch metric {
-            case .accuracy: scores[metric] = Metrics.accuracy(predictions: predictions, labels: labels)
-            case .matthewsCorrelation: scores[metric] = Metrics.matthewsCorrelation(predictions: predictions, labels: labels)
-            case .f1: scores[metric] = Metrics.f1(predictions: predictions, labels: labels)
-            default: preconditionFailure("\(metric) does not apply to class predictions")
-            }
-        }
+        for metric in [metric] + secondaryMetrics { scores[metric] = Self.score(metric, predictions: predictions, labels: labels) }
         return scores
     }
 
     /// Pearson and Spearman of a regression task.
     public func score(predictions: [Float], targets: [Float]) -> [MetricName: Double] {
         precondition(kind == .regression, "\(name) is not a regression task")
-        return [.pearson: Metrics.pearson(predictions: predictions, targets: targets),
-                .spearman: Metrics.spearman(predictions: predictions, targets: targets)]
+        return [.pearson: Self.score(.pearson, predictions: predictions, targets: targets),
+                .spearman: Self.score(.spearman, predictions: predictions, targets: targets)]
+    }
+
+    /// The task's primary metric alone (what a bootstrap recomputes many times), by the same functions as `score`.
+    public func primaryScore(predictions: [Int32], labels: [Int32]) -> Double {
+        precondition(kind == .classification || kind == .image, "\(name) is not a classification task")
+        return Self.score(metric, predictions: predictions, labels: labels)
+    }
+
+    public func primaryScore(predictions: [Float], targets: [Float]) -> Double {
+        precondition(kind == .regression, "\(name) is not a regression task")
+        return Self.score(metric, predictions: predictions, targets: targets)
+    }
+
+    private static func score(_ metric: MetricName, predictions: [Int32], labels: [Int32]) -> Double {
+        switch metric {
+        case .accuracy: return Metrics.accuracy(predictions: predictions, labels: labels)
+        case .matthewsCorrelation: return Metrics.matthewsCorrelation(predictions: predictions, labels: labels)
+        case .f1: return Metrics.f1(predictions: predictions, labels: labels)
+        default: preconditionFailure("\(metric) does not apply to class predictions")
+        }
+    }
+
+    private static func score(_ metric: MetricName, predictions: [Float], targets: [Float]) -> Double {
+        switch metric {
+        case .pearson: return Metrics.pearson(predictions: predictions, targets: targets)
+        case .spearman: return Metrics.spearman(predictions: predictions, targets: targets)
+        default: preconditionFailure("\(metric) does not apply to regression outputs")
+        }
     }
 
     /// Perplexity of a language-model task from its mean NLL (nats per token).

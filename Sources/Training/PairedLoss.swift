@@ -30,22 +30,13 @@ public enum ExampleOutcomes: Sendable, Equatable {
     /// The task's metric over the examples at `indices` (repeats allowed, as a bootstrap draws them), or over all.
     public func metric(_ task: TaskDescription, at indices: [Int]? = nil) -> Double {
         func pick<T>(_ xs: [T]) -> [T] { indices.map { $0.map { xs[$0] } } ?? xs }
-        // The task's primary metric alone (`TaskDescription.score` also computes the secondary ones), by the same
-        // functions, so that over all examples it equals the task's evaluation to the last bit.
+        // The primary metric alone, by the functions `TaskDescription.score` uses: over all examples it equals the
+        // task's evaluation to the last bit.
         switch self {
         case .classes(let p, let l):
-            switch task.metric {
-            case .accuracy: return Metrics.accuracy(predictions: pick(p), labels: pick(l))
-            case .matthewsCorrelation: return Metrics.matthewsCorrelation(predictions: pick(p), labels: pick(l))
-            case .f1: return Metrics.f1(predictions: pick(p), labels: pick(l))
-            default: return task.score(predictions: pick(p), labels: pick(l))[task.metric] ?? .nan
-            }
+            return task.primaryScore(predictions: pick(p), labels: pick(l))
         case .values(let p, let t):
-            switch task.metric {
-            case .pearson: return Metrics.pearson(predictions: pick(p), targets: pick(t))
-            case .spearman: return Metrics.spearman(predictions: pick(p), targets: pick(t))
-            default: return task.score(predictions: pick(p), targets: pick(t))[task.metric] ?? .nan
-            }
+            return task.primaryScore(predictions: pick(p), targets: pick(t))
         case .windows(let nll, let tokens):
             var total = 0.0, count = 0
             for i in indices ?? Array(nll.indices) { total += nll[i]; count += tokens[i] }

@@ -6,15 +6,24 @@ import Testing
 
 @Suite("leopard train run")
 struct TrainCommandRunTests {
-    @Test func trainWritesCheckpointsTraceAndTheJSONReport() throws {
+    /// A data directory whose glue/<folder>/train.tsv and dev.tsv hold the same `rows` lines: three words chosen by
+    /// the row's index, formatted by `line` (index, words) into the task's columns.
+    static func glueFixture(_ folder: String, header: String, rows: Int,
+                            words: [String] = ["good", "bad", "film", "plot", "fine", "dull", "the", "a"],
+                            line: (Int, String) -> String) throws -> String {
         let root = NSTemporaryDirectory() + "leopard-train-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: root + "/glue/" + folder, withIntermediateDirectories: true)
+        var text = header
+        for i in 0..<rows { text += line(i, "\(words[i % 8]) \(words[(i / 8) % 8]) \(words[(i * 3) % 8])") + "\n" }
+        for file in ["train.tsv", "dev.tsv"] {
+            try text.write(toFile: root + "/glue/\(folder)/\(file)", atomically: true, encoding: .utf8)
+        }
+        return root
+    }
+
+    @Test func trainWritesCheckpointsTraceAndTheJSONReport() throws {
+        let root = try Self.glueFixture("SST-2", header: "sentence\tlabel\n", rows: 96) { i, text in "\(text)\t\(i % 2)" }
         defer { try? FileManager.default.removeItem(atPath: root) }
-        try FileManager.default.createDirectory(atPath: root + "/glue/SST-2", withIntermediateDirectories: true)
-        let words = ["good", "bad", "film", "plot", "fine", "dull", "the", "a"]
-        var rows = "sentence\tlabel\n"
-        for i in 0..<96 { rows += "\(words[i % 8]) \(words[(i / 8) % 8]) \(words[(i * 3) % 8])\t\(i % 2)\n" }
-        try rows.write(toFile: root + "/glue/SST-2/train.tsv", atomically: true, encoding: .utf8)
-        try rows.write(toFile: root + "/glue/SST-2/dev.tsv", atomically: true, encoding: .utf8)
         let out = root + "/out"
         let r = runLeopard(["train", "--model", "bert-tiny", "--task", "glue/sst2", "--epochs", "1", "--fine-tune-epochs", "1",
                             "--lambda", "1", "--fine-tune-lr", "3e-4", "--threshold-lr", "0.03", "--threshold-quantile", "0.2",
@@ -71,14 +80,9 @@ struct TrainCommandRunTests {
     /// A metric that is not a mean over examples (CoLA's Matthews correlation) gets a paired bootstrap standard error,
     /// in the text and the JSON.
     @Test func aMatthewsLossCarriesABootstrapStandardError() throws {
-        let root = NSTemporaryDirectory() + "leopard-train-cola-" + UUID().uuidString
+        let root = try Self.glueFixture("CoLA", header: "", rows: 120,
+                                        words: ["the", "cat", "sat", "on", "mat", "ran", "a", "dog"]) { i, text in "src\t\(i % 2)\t\t\(text)." }
         defer { try? FileManager.default.removeItem(atPath: root) }
-        try FileManager.default.createDirectory(atPath: root + "/glue/CoLA", withIntermediateDirectories: true)
-        let words = ["the", "cat", "sat", "on", "mat", "ran", "a", "dog"]
-        var rows = ""
-        for i in 0..<120 { rows += "src\t\(i % 2)\t\t\(words[i % 8]) \(words[(i / 8) % 8]) \(words[(i * 3) % 8]).\n" }
-        try rows.write(toFile: root + "/glue/CoLA/train.tsv", atomically: true, encoding: .utf8)
-        try rows.write(toFile: root + "/glue/CoLA/dev.tsv", atomically: true, encoding: .utf8)
         let argv = ["train", "--model", "bert-tiny", "--task", "glue/cola", "--epochs", "1", "--fine-tune-epochs", "1",
                     "--lambda", "1", "--threads", "1"]
         let text = runLeopard(argv, environment: ["LEOPARD_DATA": root])
